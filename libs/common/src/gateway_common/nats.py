@@ -1,0 +1,107 @@
+"""NATS connection that survives a server that is down at startup.
+
+nats-py reconnects by itself once connected, but its first `connect` fails when the server is
+unreachable. `NatsConnection` keeps trying in a background task, so a service starts, reports
+not-ready, and becomes ready on its own when NATS appears.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import nats
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+log = logging.getLogger(__name__)
+
+OnConnect = Callable[[Client], Awaitable[None]]
+
+
+class NatsConnection:
+    """Owns one NATS client: connects in the background with backoff and exposes readiness."""
+
+    def __init__(self, url: str, name: str, on_connect: OnConnect | None = None) -> None:
+        self._url = url
+        self._name = name
+        self._on_connect = on_connect
+        self._client: Client | None = None
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def client(self) -> Client:
+        """The connected client; raises when the first connection has not been made yet."""
+        if self._client is None:
+            raise ConnectionError("NATS is not connected yet")
+        return self._client
+
+    @property
+    def jetstream(self) -> JetStreamContext:
+        """A JetStream context on the connected client."""
+        return self.client.jetstream()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the client is connected right now."""
+        return self._client is not None and self._client.is_connected
+
+    def start(self) -> None:
+        """Begin connecting in the background."""
+        self._task = asyncio.create_task(self._connect_loop(), name=f"nats-connect-{self._name}")
+
+    async def wait_connected(self, timeout: float) -> None:
+        """Wait for the first successful connection (and its on_connect hook)."""
+        await asyncio.wait_for(self._ready.wait(), timeout)
+
+    async def _connect_loop(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                client = await nats.connect(
+                    self._url,
+                    name=self._name,
+                    connect_timeout=1,
+                    reconnect_time_wait=0.5,
+                    max_reconnect_attempts=-1,
+                    allow_reconnect=True,
+                    error_cb=self._on_error,
+                    disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected,
+                )
+            except (OSError, TimeoutError, nats.errors.Error) as exc:
+                log.warning("NATS unreachable at %s, retrying: %s", self._url, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            self._client = client
+            log.info("NATS connected", extra={"nats_url": self._url})
+            if self._on_connect is not None:
+                await self._on_connect(client)
+            self._ready.set()
+            return
+
+    async def _on_error(self, exc: Exception) -> None:
+        log.debug("NATS client error: %s", exc)
+
+    async def _on_disconnected(self) -> None:
+        log.warning("NATS disconnected; reconnecting to %s", self._url)
+
+    async def _on_reconnected(self) -> None:
+        log.info("NATS reconnected")
+
+    async def close(self) -> None:
+        """Stop connecting, flush pending messages and close the client."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._client is not None and not self._client.is_closed:
+            try:
+                await asyncio.wait_for(self._client.drain(), 5)
+            except (TimeoutError, nats.errors.Error) as exc:
+                log.warning("NATS drain failed, closing: %s", exc)
+                await self._client.close()

@@ -1,0 +1,1 @@
+"""Generated protobuf and gRPC modules for gateway.v1 (make proto)."""
