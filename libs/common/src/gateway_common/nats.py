@@ -105,3 +105,31 @@ class NatsConnection:
             except (TimeoutError, nats.errors.Error) as exc:
                 log.warning("NATS drain failed, closing: %s", exc)
                 await self._client.close()
+
+
+async def ensure_usage_stream(js: JetStreamContext) -> None:
+    """Create the USAGE stream if missing (idempotent; proxy and accounting both call it)."""
+    from nats.js.api import StreamConfig
+    from nats.js.errors import NotFoundError
+
+    from gateway_common.names import USAGE_STREAM, USAGE_SUBJECT
+
+    try:
+        await js.stream_info(USAGE_STREAM)
+    except NotFoundError:
+        # A 2-minute duplicate window makes Nats-Msg-Id = request_id dedupe a re-publish after a retry.
+        await js.add_stream(
+            StreamConfig(
+                name=USAGE_STREAM, subjects=[USAGE_SUBJECT], duplicate_window=120.0, max_age=7 * 86400
+            )
+        )
+
+
+async def ensure_bucket(js: JetStreamContext, bucket: str, history: int = 1) -> None:
+    """Create a KV bucket if missing (idempotent)."""
+    from nats.js.errors import BucketNotFoundError
+
+    try:
+        await js.key_value(bucket)
+    except BucketNotFoundError:
+        await js.create_key_value(bucket=bucket, history=history)
