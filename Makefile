@@ -1,0 +1,85 @@
+# Open Model Gateway — developer entry points. `make dev` runs everything; `make test` checks everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+BUF := tools/node/node_modules/.bin/buf
+SRC_DIRS := proto/python/src libs/common/src libs/providers/src services/proxy/src services/control/src \
+            services/accounting/src services/health/src tools/devstack/src tools/fakes/src
+
+.PHONY: help bootstrap dev stack test pytest lint fmt typecheck proto proto-check buf-lint sqlc sqlc-check migrate bench clean
+
+help:
+	@echo "make dev          run the whole gateway on embedded Postgres/Valkey/NATS (Ctrl-C stops it)"
+	@echo "make test         lint, contract drift checks and every test (unit, integration, end-to-end)"
+	@echo "make proto        regenerate gateway_proto from proto/gateway/v1"
+	@echo "make proto-check  fail when the committed generated code is stale; buf lint"
+	@echo "make sqlc         regenerate the database access code;  make sqlc-check: fail when stale"
+	@echo "make migrate      apply every service's migrations to DATABASE_URL (or the dev stack)"
+	@echo "make lint         ruff and mypy --strict;  make fmt: format"
+	@echo "make bench        benchmarks (see docs/performance.md)"
+
+# A fresh machine has only Python 3.11+ and Node 20+: install uv into .tools, then the locked workspace.
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml $(wildcard */*/pyproject.toml) $(wildcard */pyproject.toml)
+	$(UV) sync --frozen --all-packages --quiet
+	@touch $@
+
+$(BUF): tools/node/package.json tools/node/package-lock.json
+	npm ci --prefix tools/node --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bootstrap: $(VENV)/.synced
+
+dev: bootstrap
+	$(PY) -m gateway_devstack dev --root .run/dev
+
+stack: bootstrap
+	$(PY) -m gateway_devstack stack --root .run/dev
+
+test: bootstrap lint proto-check sqlc-check pytest
+
+pytest: bootstrap
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+lint: bootstrap
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy $(SRC_DIRS)
+
+fmt: bootstrap
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+proto: bootstrap
+	tools/scripts/gen_proto.sh
+
+proto-check: bootstrap $(BUF)
+	cd proto && ../$(BUF) lint
+	@tmp=$$(mktemp -d) && tools/scripts/gen_proto.sh $$tmp >/dev/null && \
+	  if ! diff -r -q $$tmp/v1 proto/python/src/gateway_proto/v1 -x __pycache__; then \
+	    rm -rf $$tmp; echo "gateway_proto is stale: did you forget to run make proto?"; exit 1; fi; rm -rf $$tmp
+	@echo "proto: generated code is up to date"
+
+sqlc: bootstrap
+	tools/sqlcgen/generate.sh
+
+sqlc-check: bootstrap
+	tools/sqlcgen/check.sh
+
+migrate: bootstrap
+	$(PY) -m gateway_devstack migrate --root .run/dev
+
+bench: bootstrap
+	$(PY) -m gateway_devstack bench
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .run tools/node/node_modules .mypy_cache .ruff_cache .pytest_cache
