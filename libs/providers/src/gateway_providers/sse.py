@@ -1,0 +1,105 @@
+"""Incremental server-sent-events splitter.
+
+Upstream chunks can end anywhere: inside a UTF-8 character, inside a line, or between
+the `\\r` and `\\n` of a CRLF. The splitter works on bytes, decodes a line only once it
+is complete, and hands back each event's exact raw bytes so the proxy can forward them
+untouched. Line endings follow the SSE spec: CRLF, LF or a lone CR.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_LINE_END = re.compile(rb"[\r\n]")
+_BOM = b"\xef\xbb\xbf"
+DEFAULT_MAX_EVENT_BYTES = 8 * 1024 * 1024
+
+
+class SSEError(ValueError):
+    """The stream cannot be split (an event grew past the size limit)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SSEEvent:
+    """One complete event: raw bytes up to and including its blank line, and its fields.
+
+    `data` joins the event's `data:` lines with `\\n` (None when it had none, e.g. a
+    `: keep-alive` comment); `event` is the `event:` field, if any.
+    """
+
+    raw: bytes
+    event: str | None
+    data: str | None
+
+
+class SSESplitter:
+    """Split a byte stream into `SSEEvent`s as they complete; one instance per stream."""
+
+    def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+        self._max_event_bytes = max_event_bytes
+        self._buf = bytearray()
+        self._pos = 0  # start of the first line not yet parsed
+        self._at_stream_start = True
+        self._event: str | None = None
+        self._data: list[str] = []
+        self._has_lines = False
+
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes received that do not yet form a complete event."""
+        return len(self._buf)
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        """Consume `chunk` and return every event it completed, in order."""
+        self._buf += chunk
+        if self._at_stream_start:
+            if len(self._buf) < len(_BOM) and _BOM.startswith(bytes(self._buf)):
+                return []
+            if self._buf.startswith(_BOM):
+                del self._buf[: len(_BOM)]
+            self._at_stream_start = False
+        events: list[SSEEvent] = []
+        while (line_end := self._next_line_end()) is not None:
+            content_end, next_pos = line_end
+            line = bytes(self._buf[self._pos : content_end])
+            self._pos = next_pos
+            if line:
+                self._take_line(line)
+                continue
+            if self._has_lines:
+                events.append(SSEEvent(bytes(self._buf[:next_pos]), self._event, self._joined_data()))
+            # Drop the finished event (or a stray blank line) so the buffer stays small.
+            del self._buf[:next_pos]
+            self._pos = 0
+            self._event, self._data, self._has_lines = None, [], False
+        if len(self._buf) > self._max_event_bytes:
+            raise SSEError(f"server-sent event larger than {self._max_event_bytes} bytes")
+        return events
+
+    def _next_line_end(self) -> tuple[int, int] | None:
+        """Find the next line ending: (end of line content, start of next line), or None."""
+        match = _LINE_END.search(self._buf, self._pos)
+        if match is None:
+            return None
+        at = match.start()
+        if self._buf[at] == 0x0A:
+            return at, at + 1
+        if at + 1 >= len(self._buf):
+            return None  # a CR at the end of the chunk may be half of a CRLF: wait
+        return at, at + 2 if self._buf[at + 1] == 0x0A else at + 1
+
+    def _take_line(self, line: bytes) -> None:
+        self._has_lines = True
+        if line.startswith(b":"):
+            return  # comment (keep-alive); kept in raw only
+        name, sep, value = line.partition(b":")
+        if sep and value.startswith(b" "):
+            value = value[1:]
+        if name == b"data":
+            self._data.append(value.decode("utf-8", errors="replace"))
+        elif name == b"event":
+            self._event = value.decode("utf-8", errors="replace")
+
+    def _joined_data(self) -> str | None:
+        return "\n".join(self._data) if self._data else None

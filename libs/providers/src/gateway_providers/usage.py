@@ -1,0 +1,53 @@
+"""Read token usage out of an OpenAI-shaped `usage` object.
+
+Chat, completions and embeddings report `prompt_tokens`/`completion_tokens` with
+`prompt_tokens_details.cached_tokens` and `completion_tokens_details.reasoning_tokens`;
+images, transcriptions and the Responses API spell them `input_tokens`/`output_tokens`
+with `input_tokens_details`/`output_tokens_details`. Both spellings are accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from gateway_providers.base import Usage
+
+
+def usage_from_payload(payload: Mapping[str, object]) -> Usage | None:
+    """Return the usage in a response or stream chunk's `usage` field, or None if it has none.
+
+    A `usage: null` (OpenAI sends it on every chunk but the last when usage is requested)
+    and a usage without token counts (e.g. whisper's `{"type": "duration"}`) both give None.
+    """
+    usage = payload.get("usage")
+    if not isinstance(usage, Mapping):
+        return None
+    prompt = _first_count(usage, "prompt_tokens", "input_tokens")
+    completion = _first_count(usage, "completion_tokens", "output_tokens")
+    if prompt is None and completion is None:
+        return None
+    prompt_details = _first_mapping(usage, "prompt_tokens_details", "input_tokens_details")
+    completion_details = _first_mapping(usage, "completion_tokens_details", "output_tokens_details")
+    return Usage(
+        prompt_tokens=prompt or 0,
+        completion_tokens=completion or 0,
+        cached_prompt_tokens=_first_count(prompt_details, "cached_tokens") or 0,
+        reasoning_tokens=_first_count(completion_details, "reasoning_tokens") or 0,
+    )
+
+
+def _first_count(source: Mapping[str, object], *names: str) -> int | None:
+    for name in names:
+        value = source.get(name)
+        # bool is an int subclass; a provider sending `true` as a count is malformed.
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    return None
+
+
+def _first_mapping(source: Mapping[str, object], *names: str) -> Mapping[str, object]:
+    for name in names:
+        value = source.get(name)
+        if isinstance(value, Mapping):
+            return value
+    return {}

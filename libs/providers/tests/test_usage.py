@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+from gateway_providers.base import Usage
+from gateway_providers.usage import usage_from_payload
+
+
+def test_chat_usage_with_details() -> None:
+    payload: dict[str, object] = {
+        "usage": {
+            "prompt_tokens": 120,
+            "completion_tokens": 30,
+            "total_tokens": 150,
+            "prompt_tokens_details": {"cached_tokens": 100, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 12},
+        }
+    }
+    assert usage_from_payload(payload) == Usage(120, 30, 100, 12)
+
+
+def test_input_output_spelling() -> None:
+    payload: dict[str, object] = {
+        "usage": {"input_tokens": 7, "output_tokens": 3, "input_tokens_details": {"cached_tokens": 2}}
+    }
+    assert usage_from_payload(payload) == Usage(7, 3, 2, 0)
+
+
+def test_embeddings_usage_has_no_completion() -> None:
+    assert usage_from_payload({"usage": {"prompt_tokens": 8, "total_tokens": 8}}) == Usage(8, 0)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"usage": None},
+        {"usage": {"type": "duration", "seconds": 3}},
+        {"usage": {"prompt_tokens": True}},
+        {"usage": {"prompt_tokens": -1}},
+        {"usage": "12"},
+    ],
+)
+def test_no_usable_usage(payload: dict[str, object]) -> None:
+    assert usage_from_payload(payload) is None
+
+
+def test_total_tokens() -> None:
+    assert Usage(3, 4, 1, 2).total_tokens == 7
