@@ -31,6 +31,7 @@ class NatsConnection:
         self._client: Client | None = None
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._last_error_log = float("-inf")
 
     @property
     def client(self) -> Client:
@@ -85,7 +86,13 @@ class NatsConnection:
             return
 
     async def _on_error(self, exc: Exception) -> None:
-        log.debug("NATS client error: %s", exc)
+        # nats-py retries an unreachable server by itself; say so once every few seconds, not per try.
+        now = asyncio.get_running_loop().time()
+        if not self.connected and now - self._last_error_log >= 5.0:
+            self._last_error_log = now
+            log.warning("NATS unreachable at %s, retrying: %s", self._url, exc)
+        else:
+            log.debug("NATS client error: %s", exc)
 
     async def _on_disconnected(self) -> None:
         log.warning("NATS disconnected; reconnecting to %s", self._url)

@@ -92,9 +92,12 @@ class SnapshotFollower:
         while True:
             try:
                 watcher = await (await self._bucket()).watch(CONFIG_KEY)
-                async for entry in watcher:
-                    if entry is not None and entry.value:
-                        self.offer(entry.value)
+                try:
+                    async for entry in watcher:
+                        if entry is not None and entry.value:
+                            self.offer(entry.value)
+                finally:
+                    await watcher.stop()
             except (TimeoutError, OSError, ConnectionError, NoKeysError) as exc:
                 log.warning("config snapshot watch lost, re-watching: %s", exc)
             await asyncio.sleep(1.0)
