@@ -20,12 +20,15 @@ def test_checksum_catches_a_changed_character() -> None:
 def test_digest_depends_on_pepper_and_never_contains_the_key() -> None:
     key = generate_key()
     a, b = key_digest(b"pepper-a", key), key_digest(b"pepper-b", key)
-    assert a != b and len(a) == 64
+    assert a != b
+    assert len(a) == 64
     assert key not in a
 
 
 def test_display_parts() -> None:
     key = generate_key()
     prefix, last4 = display_parts(key)
-    assert prefix.startswith("sk-gw-") and len(prefix) == 10
-    assert key.endswith(last4) and len(last4) == 4
+    assert prefix.startswith("sk-gw-")
+    assert len(prefix) == 10
+    assert key.endswith(last4)
+    assert len(last4) == 4

@@ -2,7 +2,6 @@ import asyncio
 import logging
 
 import pytest
-
 from gateway_common.readiness import Readiness
 
 

@@ -2,7 +2,6 @@ import base64
 import os
 
 import pytest
-
 from gateway_common.sealing import DataPlaneKeys, SealingError
 
 

@@ -1,7 +1,6 @@
 from pathlib import Path
 
 import pytest
-
 from gateway_common.settings import CONFIG_FILE_ENV, GatewaySettings, SettingsError, load_settings
 
 

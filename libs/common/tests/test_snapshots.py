@@ -9,7 +9,9 @@ def _follower(applied: list[int]) -> SnapshotFollower:
 
 
 def _snap(revision: int, schema: int = SNAPSHOT_SCHEMA_VERSION) -> bytes:
-    return ConfigSnapshot(revision=revision, schema_version=schema, models=[Model(name="m")]).SerializeToString()
+    return ConfigSnapshot(
+        revision=revision, schema_version=schema, models=[Model(name="m")]
+    ).SerializeToString()
 
 
 def test_applies_newer_and_refuses_older_revisions() -> None:
@@ -27,7 +29,8 @@ def test_unknown_schema_version_keeps_the_current_snapshot() -> None:
     follower = _follower(applied)
     follower.offer(_snap(1))
     assert not follower.offer(_snap(5, schema=SNAPSHOT_SCHEMA_VERSION + 1))
-    assert follower.current is not None and follower.current.revision == 1
+    assert follower.current is not None
+    assert follower.current.revision == 1
     assert follower.refused_revisions == [5]
 
 

@@ -97,7 +97,7 @@ class SnapshotFollower:
                         if entry is not None and entry.value:
                             self.offer(entry.value)
                 finally:
-                    await watcher.stop()
+                    await watcher.stop()  # type: ignore[no-untyped-call]
             except (TimeoutError, OSError, ConnectionError, NoKeysError) as exc:
                 log.warning("config snapshot watch lost, re-watching: %s", exc)
             await asyncio.sleep(1.0)
