@@ -12,7 +12,7 @@ BUF := tools/node/node_modules/.bin/buf
 SRC_DIRS := proto/python/src libs/common/src libs/providers/src services/proxy/src services/control/src \
             services/accounting/src services/health/src tools/devstack/src tools/fakes/src
 
-.PHONY: help bootstrap dev stack test pytest lint fmt typecheck proto proto-check buf-lint sqlc sqlc-check migrate bench clean
+.PHONY: help bootstrap dev stack test pytest lint fmt typecheck proto proto-check buf-lint sqlc sqlc-check migrate clean
 
 help:
 	@echo "make dev          run the whole gateway on embedded Postgres/Valkey/NATS (Ctrl-C stops it)"
@@ -22,7 +22,6 @@ help:
 	@echo "make sqlc         regenerate the database access code;  make sqlc-check: fail when stale"
 	@echo "make migrate      apply every service's migrations to DATABASE_URL (or the dev stack)"
 	@echo "make lint         ruff and mypy --strict;  make fmt: format"
-	@echo "make bench        benchmarks (see docs/performance.md)"
 
 # A fresh machine has only Python 3.11+ and Node 20+: install uv into .tools, then the locked workspace.
 $(UV):
@@ -77,9 +76,6 @@ sqlc-check: bootstrap
 
 migrate: bootstrap
 	$(PY) -m gateway_devstack migrate --root .run/dev
-
-bench: bootstrap
-	$(PY) -m gateway_devstack bench
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .run tools/node/node_modules .mypy_cache .ruff_cache .pytest_cache
