@@ -53,6 +53,7 @@ lint: bootstrap
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy $(SRC_DIRS)
+	MYPYPATH=tools/sqlcgen $(VENV)/bin/mypy tools/sqlcgen/sqlcgen tools/sqlcgen/gen.py tools/sqlcgen/project.py
 
 fmt: bootstrap
 	$(VENV)/bin/ruff check --fix .

@@ -1,0 +1,1 @@
+"""sqlc process plugin that writes typed async Python (psycopg or asyncpg) for annotated queries."""
