@@ -1,0 +1,185 @@
+"""Startup and shutdown: the resources the proxy owns, in the order they must close.
+
+Startup never waits for a dependency: Redis connects lazily, NATS connects in the background
+with retry, and the snapshot follower starts when NATS is there. Until then /readyz says
+which one is missing. Shutdown (Granian's SIGTERM → lifespan shutdown, after in-flight
+requests finished) flushes the usage queue while NATS is still connected, stops the
+background tasks, then closes NATS, Redis and the upstream pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import nats.errors
+from gateway_common.names import KEY_INVALIDATE_SUBJECT
+from gateway_common.nats import NatsConnection, ensure_usage_stream
+from gateway_common.readiness import Readiness
+from gateway_common.redis import connect_redis
+from gateway_common.sealing import DataPlaneKeys
+from gateway_common.snapshots import SnapshotFollower
+from gateway_proto.v1.config_pb2 import ConfigSnapshot
+from nats.aio.client import Client
+from nats.js.errors import Error as JetStreamError
+from redis.exceptions import RedisError
+from starlette.applications import Starlette
+
+from gateway_proxy.auth import Authenticator
+from gateway_proxy.forwarder import Forwarder
+from gateway_proxy.key_cache import KeyCache
+from gateway_proxy.keys import KeyResolver, RedisKeyStore, clear_on_reconnect
+from gateway_proxy.metrics import ProxyMetrics
+from gateway_proxy.runtime import Timeouts
+from gateway_proxy.settings import ProxySettings
+from gateway_proxy.snapshot import ConfigHolder
+from gateway_proxy.state import STATE_KEY, ProxyState
+from gateway_proxy.tasks import BackgroundTasks
+from gateway_proxy.upstream import create_upstream_client
+from gateway_proxy.usage_publisher import UsagePublisher
+
+log = logging.getLogger(__name__)
+
+Lifespan = Callable[[Starlette], AbstractAsyncContextManager[dict[str, ProxyState]]]
+
+
+def default_timeouts(settings: ProxySettings) -> Timeouts:
+    """The gateway-wide timeouts a model uses unless its snapshot entry overrides them."""
+    return Timeouts(
+        sync_s=settings.timeout_sync_s,
+        stream_idle_s=settings.timeout_stream_idle_s,
+        total_s=settings.timeout_total_s,
+        upstream_s=settings.timeout_upstream_s,
+        connect_s=settings.timeout_connect_s,
+    )
+
+
+def instance_name(settings: ProxySettings) -> str:
+    """INSTANCE_ID, or host:pid when unset (each Granian worker is its own instance)."""
+    return settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
+
+
+def make_lifespan(settings: ProxySettings, metrics: ProxyMetrics) -> Lifespan:
+    """The lifespan for `create_app`: builds ProxyState on startup, closes it on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, ProxyState]]:
+        state = _build_state(settings, metrics)
+        state.nats.start()
+        state.publisher.start()
+        state.tasks.start(state.follower.run(), "snapshot-follower")
+        state.tasks.start(
+            clear_on_reconnect(lambda: _reconnects(state.nats), state.authenticator.resolver.cache),
+            "key-cache-reconnect-watch",
+        )
+        log.info("proxy started", extra={"host": settings.proxy_host, "port": settings.proxy_port})
+        try:
+            yield {STATE_KEY: state}
+        finally:
+            await _shutdown(state)
+
+    return lifespan
+
+
+def _build_state(settings: ProxySettings, metrics: ProxyMetrics) -> ProxyState:
+    keys = DataPlaneKeys.from_base64(settings.dataplane_key_id, settings.dataplane_key.get_secret_value())
+    holder = ConfigHolder(keys, default_timeouts(settings))
+    redis = connect_redis(settings.redis_url, timeout_s=settings.redis_timeout_s)
+    cache = KeyCache(
+        ttl_s=settings.key_cache_ttl_s,
+        max_entries=settings.key_cache_size,
+        negative_ttl_s=settings.key_negative_ttl_s,
+        max_negative=settings.key_negative_cache_size,
+    )
+    resolver = KeyResolver(cache, RedisKeyStore(redis))
+
+    async def on_nats_connect(client: Client) -> None:
+        await _subscribe_and_ensure(client, resolver)
+
+    instance_id = instance_name(settings)
+    connection = NatsConnection(settings.nats_url, f"proxy-{instance_id}", on_connect=on_nats_connect)
+
+    def on_snapshot(snapshot: ConfigSnapshot) -> None:
+        holder.apply(snapshot)
+        if holder.current is not None:
+            metrics.config_revision.set(holder.current.revision)
+
+    publisher = UsagePublisher(
+        connection,
+        metrics,
+        queue_size=settings.usage_queue_size,
+        publish_timeout_s=settings.usage_publish_timeout_s,
+        concurrency=settings.usage_publish_concurrency,
+    )
+    http = create_upstream_client(settings)
+    readiness = Readiness()
+
+    async def redis_ready() -> bool:
+        try:
+            return bool(await redis.ping())
+        except RedisError:
+            return False
+
+    async def nats_ready() -> bool:
+        return connection.connected
+
+    async def config_ready() -> bool:
+        return holder.current is not None
+
+    readiness.add("redis", redis_ready)
+    readiness.add("nats", nats_ready)
+    readiness.add("config_snapshot", config_ready)
+    return ProxyState(
+        settings=settings,
+        metrics=metrics,
+        config=holder,
+        authenticator=Authenticator(
+            resolver,
+            settings.key_pepper.get_secret_value().encode(),
+            count=lambda outcome: metrics.key_lookups.labels(outcome).inc(),
+        ),
+        forwarder=Forwarder(http, publisher, metrics, instance_id=instance_id),
+        readiness=readiness,
+        http=http,
+        redis=redis,
+        nats=connection,
+        follower=SnapshotFollower(connection, on_snapshot, poll_interval_s=settings.snapshot_poll_interval_s),
+        publisher=publisher,
+        tasks=BackgroundTasks(),
+    )
+
+
+async def _subscribe_and_ensure(client: Client, resolver: KeyResolver) -> None:
+    """On every first connect: listen for key invalidations and make sure the USAGE stream exists.
+
+    Failures are logged, not raised: a raise here would stop NatsConnection from ever
+    reporting ready. nats-py re-subscribes by itself after reconnects.
+    """
+    try:
+        await client.subscribe(KEY_INVALIDATE_SUBJECT, cb=resolver.on_invalidation)
+    except nats.errors.Error as exc:
+        log.error("could not subscribe to key invalidations: %s", exc)
+    try:
+        await ensure_usage_stream(client.jetstream())
+    except (nats.errors.Error, JetStreamError, TimeoutError) as exc:
+        log.error("could not ensure the USAGE stream (publisher retries it): %s", exc)
+
+
+def _reconnects(connection: NatsConnection) -> int | None:
+    try:
+        return int(connection.client.stats["reconnects"])
+    except ConnectionError:
+        return None
+
+
+async def _shutdown(state: ProxyState) -> None:
+    log.info("proxy shutting down: flushing usage events")
+    await state.publisher.close(state.settings.usage_flush_timeout_s)
+    await state.tasks.drain()
+    await state.nats.close()
+    await state.redis.aclose()
+    await state.http.aclose()
+    log.info("proxy stopped")

@@ -1,0 +1,160 @@
+"""Relaying an upstream SSE stream to the client, event by event, and never silently.
+
+`SSERelayResponse` is an ASGI response that owns an open upstream `httpx.Response`:
+
+- each upstream chunk goes through the adapter's incremental parser and every completed event
+  is sent at once (the exact upstream bytes; nothing is buffered beyond one partial event);
+- the trailing usage-only chunk is dropped when the client did not ask for usage (the proxy
+  forces `include_usage` upstream so it always knows the tokens);
+- an idle gap longer than the stream idle timeout, the total deadline, a transport failure,
+  or an upstream that ends without `[DONE]` appends one OpenAI-shaped SSE error event;
+- a client disconnect (`http.disconnect`, or a failed send) cancels the relay at once;
+- in every case the upstream response is closed and `on_finish` gets the outcome, so the
+  usage event records what was streamed (with `client_disconnected`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import httpx
+from gateway_providers import ProviderError, StreamEvent, StreamParser
+from gateway_providers.sse import SSEError
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from gateway_proxy.errors import sse_error_event
+
+log = logging.getLogger(__name__)
+
+SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+@dataclass(slots=True)
+class StreamOutcome:
+    """How a relayed stream ended."""
+
+    events_sent: int = 0
+    first_event_at: float | None = None  # perf_counter of the first event sent
+    error_code: str = ""
+    upstream_error: ProviderError | None = None
+    client_disconnected: bool = False
+
+
+def select_events(events: Sequence[StreamEvent], *, include_usage: bool, outcome: StreamOutcome) -> bytes:
+    """The bytes to forward for `events`: all of them, minus the usage-only chunk if unwanted."""
+    parts: list[bytes] = []
+    for event in events:
+        if event.is_usage_only and not include_usage:
+            continue
+        if event.error is not None and outcome.upstream_error is None:
+            outcome.upstream_error = event.error
+        parts.append(event.raw)
+    outcome.events_sent += len(parts)
+    return b"".join(parts)
+
+
+class SSERelayResponse(Response):
+    """Streams an upstream SSE response to the client; see the module docstring."""
+
+    media_type = "text/event-stream"
+    charset = "utf-8"
+
+    def __init__(
+        self,
+        upstream: httpx.Response,
+        parser: StreamParser,
+        *,
+        include_usage: bool,
+        deadline: float,
+        on_finish: Callable[[StreamOutcome], None],
+    ) -> None:
+        self.status_code = 200
+        self.background = None
+        self.init_headers(SSE_HEADERS)
+        self._upstream = upstream
+        self._parser = parser
+        self._include_usage = include_usage
+        self._deadline = deadline  # event-loop time at which the stream is cut off
+        self._on_finish = on_finish
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        outcome = StreamOutcome()
+        relay = asyncio.create_task(self._relay(send, outcome))
+        watcher = asyncio.create_task(_wait_for_disconnect(receive))
+        try:
+            await asyncio.wait({relay, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            if relay.done():
+                try:
+                    relay.result()
+                except OSError:  # the server could not write to a client that went away
+                    outcome.client_disconnected = True
+            else:
+                outcome.client_disconnected = True
+        except asyncio.CancelledError:
+            outcome.client_disconnected = True
+            raise
+        finally:
+            watcher.cancel()
+            if not relay.done():
+                relay.cancel()
+                with contextlib.suppress(asyncio.CancelledError, OSError):
+                    await relay
+            if outcome.client_disconnected and not outcome.error_code:
+                outcome.error_code = "client_disconnected"
+            try:
+                self._on_finish(outcome)
+            finally:
+                await self._upstream.aclose()
+
+    async def _relay(self, send: Send, outcome: StreamOutcome) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        tail: bytes | None = None
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                async for chunk in self._upstream.aiter_bytes():
+                    body = select_events(
+                        self._parser.feed(chunk), include_usage=self._include_usage, outcome=outcome
+                    )
+                    if body:
+                        if outcome.first_event_at is None:
+                            outcome.first_event_at = time.perf_counter()
+                        await send({"type": "http.response.body", "body": body, "more_body": True})
+        except TimeoutError:
+            tail = self._fail(
+                outcome, "stream_total_timeout", "The stream exceeded the gateway's total time limit."
+            )
+        except httpx.ReadTimeout:
+            tail = self._fail(
+                outcome, "stream_idle_timeout", "The upstream provider stopped sending events (idle timeout)."
+            )
+        except (httpx.TransportError, httpx.StreamError, SSEError) as exc:
+            log.warning("upstream stream failed: %s", exc)
+            tail = self._fail(outcome, "upstream_stream_interrupted", "The upstream stream was interrupted.")
+        if tail is None and outcome.upstream_error is not None:
+            outcome.error_code = outcome.upstream_error.code or outcome.upstream_error.type
+        elif tail is None and not self._parser.saw_done:
+            tail = self._fail(
+                outcome, "upstream_stream_interrupted", "The upstream stream ended before it was complete."
+            )
+        if tail is not None:
+            await send({"type": "http.response.body", "body": tail, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    @staticmethod
+    def _fail(outcome: StreamOutcome, code: str, message: str) -> bytes:
+        outcome.error_code = code
+        error_type = "timeout_error" if code.endswith("timeout") else "server_error"
+        return sse_error_event(message, type=error_type, code=code)
+
+
+async def _wait_for_disconnect(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return

@@ -1,0 +1,75 @@
+"""The proxy's settings: the only module that reads configuration (YAML, .env, environment).
+
+A field's name is its YAML key (top level or under `proxy:`), upper-cased its environment
+variable (`timeout_sync_s` / `TIMEOUT_SYNC_S`). Durations are seconds. `0` for a `DEFAULT_*`
+limit means unlimited. The object is frozen and built once at startup; the service README
+lists every setting.
+"""
+
+from __future__ import annotations
+
+from gateway_common.settings import GatewaySettings
+from pydantic import Field, SecretStr
+
+
+class ProxySettings(GatewaySettings):
+    """Everything the proxy is configured with; see the service README for each setting."""
+
+    service_name: str = "proxy"
+
+    # Where it listens and how many Granian worker processes serve it.
+    proxy_host: str = "127.0.0.1"
+    proxy_port: int = Field(default=8080, ge=1, le=65535)
+    proxy_workers: int = Field(default=1, ge=1)
+    # Seconds Granian waits for in-flight requests and the usage flush on SIGTERM.
+    proxy_shutdown_timeout_s: float = Field(default=30.0, gt=0)
+
+    # Dependencies. No Postgres: the proxy serves from Redis and the NATS snapshot only.
+    redis_url: str
+    nats_url: str
+    control_url: str = ""
+    internal_token: SecretStr = SecretStr("")
+
+    # Secrets: the HMAC pepper of key digests and the data-plane key that opens provider credentials.
+    key_pepper: SecretStr
+    dataplane_key: SecretStr
+    dataplane_key_id: str = "dp1"
+
+    # Timeouts (DESIGN.md defaults); a model's own Timeouts in the snapshot override them.
+    timeout_sync_s: float = Field(default=300.0, gt=0)
+    timeout_stream_idle_s: float = Field(default=30.0, gt=0)
+    timeout_total_s: float = Field(default=300.0, gt=0)
+    timeout_upstream_s: float = Field(default=280.0, gt=0)
+    timeout_connect_s: float = Field(default=10.0, gt=0)
+
+    # Upstream connection pool (HTTP/1.1 keep-alive; one pool shared by every provider).
+    upstream_max_connections: int = Field(default=1000, ge=1)
+    upstream_max_keepalive: int = Field(default=200, ge=0)
+    upstream_keepalive_expiry_s: float = Field(default=30.0, gt=0)
+
+    # Request hygiene.
+    max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+
+    # Virtual-key cache: positive entries, and a short negative cache for unknown digests.
+    key_cache_ttl_s: float = Field(default=30.0, gt=0)
+    key_cache_size: int = Field(default=100_000, ge=1)
+    key_negative_ttl_s: float = Field(default=5.0, ge=0)
+    key_negative_cache_size: int = Field(default=100_000, ge=1)
+    redis_timeout_s: float = Field(default=0.25, gt=0)
+
+    # Config snapshot following.
+    snapshot_poll_interval_s: float = Field(default=2.0, gt=0)
+
+    # Usage events: bounded in-memory queue, publish timeout, and the shutdown flush budget.
+    usage_queue_size: int = Field(default=100_000, ge=1)
+    usage_publish_timeout_s: float = Field(default=2.0, gt=0)
+    usage_publish_concurrency: int = Field(default=64, ge=1)
+    usage_flush_timeout_s: float = Field(default=10.0, gt=0)
+
+    # Rate-limit defaults (enforced by the guards of issue 4; 0 = unlimited).
+    default_key_rpm: int = Field(default=0, ge=0)
+    default_key_tpm: int = Field(default=0, ge=0)
+    default_key_max_parallel: int = Field(default=0, ge=0)
+    default_tenant_rpm: int = Field(default=0, ge=0)
+    default_tenant_tpm: int = Field(default=0, ge=0)
+    default_tenant_max_parallel: int = Field(default=0, ge=0)

@@ -1,0 +1,149 @@
+"""Publishing usage events to JetStream off the response path.
+
+`submit` only serializes and enqueues (never awaits). A background task takes events in
+batches and publishes them concurrently to `gateway.usage.v1` with `Nats-Msg-Id = request_id`,
+so a re-publish after a lost ack is deduplicated by the USAGE stream. While NATS is
+unreachable, events stay queued and are retried with backoff; the queue is bounded, and an
+event that finds it full is dropped with an error log and a metric. (The on-disk spool that
+survives a crash or a long outage, per DESIGN.md, belongs to the accounting issue.)
+
+`close` flushes what is queued within a time budget on shutdown and reports what it could not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+import nats.errors
+from gateway_common.names import USAGE_SUBJECT
+from gateway_common.nats import NatsConnection, ensure_usage_stream
+from gateway_proto.v1.usage_pb2 import UsageEvent
+from nats.js.errors import Error as JetStreamError
+
+from gateway_proxy.metrics import ProxyMetrics
+
+log = logging.getLogger(__name__)
+
+_MAX_BACKOFF_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedEvent:
+    """A serialized UsageEvent and the id that deduplicates it."""
+
+    request_id: str
+    payload: bytes
+
+
+class UsagePublisher:
+    """Bounded queue of usage events and the task that publishes them to JetStream."""
+
+    def __init__(
+        self,
+        nats: NatsConnection,
+        metrics: ProxyMetrics,
+        *,
+        queue_size: int,
+        publish_timeout_s: float,
+        concurrency: int,
+    ) -> None:
+        self._nats = nats
+        self._metrics = metrics
+        self._queue: asyncio.Queue[QueuedEvent] = asyncio.Queue(maxsize=queue_size)
+        self._publish_timeout_s = publish_timeout_s
+        self._concurrency = concurrency
+        self._in_flight: list[QueuedEvent] = []
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def pending(self) -> int:
+        """Events not yet confirmed by JetStream (queued or being published)."""
+        return self._queue.qsize() + len(self._in_flight)
+
+    def submit(self, event: UsageEvent) -> None:
+        """Enqueue an event for publishing; never blocks the caller."""
+        queued = QueuedEvent(event.request_id, event.SerializeToString())
+        try:
+            self._queue.put_nowait(queued)
+        except asyncio.QueueFull:
+            self._metrics.usage_events.labels("dropped").inc()
+            log.error("usage queue full; usage event dropped", extra={"usage_request_id": event.request_id})
+            return
+        self._metrics.usage_events.labels("queued").inc()
+        self._metrics.usage_queue_depth.set(self._queue.qsize())
+
+    def start(self) -> None:
+        """Start the publishing task."""
+        self._task = asyncio.create_task(self._run(), name="usage-publisher")
+
+    async def close(self, timeout_s: float) -> int:
+        """Publish what is queued (waiting at most `timeout_s`), stop, and return how many were lost."""
+        self._closing = True
+        task = self._task
+        if task is None:
+            return self.pending
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout_s)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        lost = self.pending
+        if lost:
+            log.error("usage events not published before shutdown", extra={"lost_events": lost})
+        return lost
+
+    async def _run(self) -> None:
+        while not (self._closing and self._queue.empty()):
+            try:
+                first = await asyncio.wait_for(self._queue.get(), 0.2)
+            except TimeoutError:
+                continue
+            self._in_flight = [first]
+            while len(self._in_flight) < self._concurrency and not self._queue.empty():
+                self._in_flight.append(self._queue.get_nowait())
+            self._metrics.usage_queue_depth.set(self._queue.qsize())
+            await self._publish_until_done()
+            self._in_flight = []
+
+    async def _publish_until_done(self) -> None:
+        delay = 0.1
+        while self._in_flight:
+            if self._nats.connected:
+                results = await asyncio.gather(*(self._publish(e) for e in self._in_flight))
+                self._in_flight = [e for e, ok in zip(self._in_flight, results, strict=True) if not ok]
+                if not self._in_flight:
+                    return
+                self._metrics.usage_events.labels("retried").inc(len(self._in_flight))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _MAX_BACKOFF_S)
+
+    async def _publish(self, event: QueuedEvent) -> bool:
+        try:
+            ack = await self._nats.jetstream.publish(
+                USAGE_SUBJECT,
+                event.payload,
+                timeout=self._publish_timeout_s,
+                headers={"Nats-Msg-Id": event.request_id},
+            )
+        except nats.errors.NoRespondersError:
+            # No stream captures the subject (deleted, or JetStream restarted empty): recreate it.
+            await self._recreate_stream()
+            return False
+        except (nats.errors.Error, JetStreamError, TimeoutError, OSError, ConnectionError) as exc:
+            log.warning(
+                "usage publish failed; will retry: %s", exc, extra={"usage_request_id": event.request_id}
+            )
+            return False
+        self._metrics.usage_events.labels("duplicate" if ack.duplicate else "published").inc()
+        return True
+
+    async def _recreate_stream(self) -> None:
+        try:
+            await ensure_usage_stream(self._nats.jetstream)
+        except (nats.errors.Error, JetStreamError, TimeoutError, OSError, ConnectionError) as exc:
+            log.warning("could not ensure the USAGE stream: %s", exc)
