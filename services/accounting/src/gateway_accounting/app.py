@@ -1,0 +1,180 @@
+"""The accounting service: a Starlette app whose lifespan runs the consumer and the gRPC server.
+
+`create_app` builds the typed `State` (nothing connects yet); the lifespan then starts, in this
+order: NATS (background connect with retry), Postgres (background migrations + pool with retry),
+the usage consumer and the gRPC server. Neither Postgres nor NATS needs to be up for startup to
+succeed: /readyz says what is missing, and everything connects on its own when it appears.
+Shutdown (SIGTERM through Granian) stops the gRPC server with a grace period, lets the consumer
+finish the batch in flight, then closes NATS and the pool.
+
+HTTP: GET /healthz (alive), GET /readyz (postgres, nats, consumer), GET /metrics (Prometheus).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from gateway_common.logging import configure_logging
+from gateway_common.migrations import apply_migrations
+from gateway_common.nats import NatsConnection
+from gateway_common.readiness import Check, Readiness
+from gateway_common.settings import load_settings
+from gateway_common.telemetry import configure_tracing
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from gateway_accounting.consumer import ConsumerOptions, UsageConsumer
+from gateway_accounting.database import Database
+from gateway_accounting.grpc_server import AccountingServicer, GrpcServer
+from gateway_accounting.metrics import AccountingMetrics
+from gateway_accounting.settings import AccountingSettings
+from gateway_accounting.usage_reader import UsageReader
+
+log = logging.getLogger(__name__)
+
+SERVICE = "accounting"
+GRPC_GRACE_S = 5.0
+
+
+def migrations_dir() -> Path:
+    """The service's migration files: packaged in the wheel, or beside src/ in the repository."""
+    packaged = Path(__file__).resolve().parent / "migrations"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "migrations"
+
+
+@dataclass
+class State:
+    """Everything the running service holds; built by `build_state`, run by the lifespan."""
+
+    settings: AccountingSettings
+    metrics: AccountingMetrics
+    database: Database
+    nats: NatsConnection
+    consumer: UsageConsumer
+    grpc: GrpcServer
+    readiness: Readiness
+
+
+def build_state(settings: AccountingSettings) -> State:
+    """Wire the service's parts together without connecting to anything."""
+    metrics = AccountingMetrics()
+    database = Database(
+        settings.database_url,
+        min_size=settings.accounting_db_pool_min,
+        max_size=settings.accounting_db_pool_max,
+        migrate=partial(_migrate, settings.database_url),
+    )
+    nats_conn = NatsConnection(settings.nats_url, name=f"accounting-{settings.instance_id or 'main'}")
+    consumer = UsageConsumer(
+        nats_conn,
+        database,
+        ConsumerOptions(
+            batch_size=settings.accounting_batch_size,
+            fetch_timeout_s=settings.accounting_fetch_timeout_s,
+            ack_wait_s=settings.accounting_ack_wait_s,
+            max_deliver=settings.accounting_max_deliver,
+        ),
+        metrics,
+    )
+    grpc_server = GrpcServer(
+        AccountingServicer(UsageReader(database)), settings.accounting_host, settings.accounting_grpc_port
+    )
+    readiness = Readiness()
+    readiness.add("postgres", database.ping)
+    readiness.add("nats", _flag(lambda: nats_conn.connected))
+    readiness.add("consumer", _flag(lambda: consumer.running))
+    return State(settings, metrics, database, nats_conn, consumer, grpc_server, readiness)
+
+
+async def _migrate(database_url: str) -> None:
+    applied = await apply_migrations(database_url, SERVICE, migrations_dir())
+    if applied:
+        log.info("applied accounting migrations: %s", ", ".join(applied))
+
+
+def _flag(read: Callable[[], bool]) -> Check:
+    """A readiness check that reads an in-memory flag."""
+
+    async def check() -> bool:
+        return read()
+
+    return check
+
+
+@asynccontextmanager
+async def _lifespan(state: State) -> AsyncIterator[None]:
+    settings = state.settings
+    log.info(
+        "accounting starting",
+        extra={"http_port": settings.accounting_port, "grpc_port": settings.accounting_grpc_port},
+    )
+    state.nats.start()
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            connect_db = tasks.create_task(state.database.run(), name="postgres-setup")
+            consume = tasks.create_task(state.consumer.run(), name="usage-consumer")
+            await state.grpc.start()
+            try:
+                yield
+            finally:
+                log.info("accounting stopping: draining gRPC calls and the batch in flight")
+                await state.grpc.stop(GRPC_GRACE_S)
+                connect_db.cancel()
+                state.consumer.stop()
+                done, _ = await asyncio.wait({consume}, timeout=settings.accounting_shutdown_grace_s)
+                if not done:
+                    log.warning("consumer did not finish its batch in time; it will be redelivered")
+                    consume.cancel()
+    finally:
+        await state.nats.close()
+        await state.database.close()
+        log.info("accounting stopped")
+
+
+def create_app(settings: AccountingSettings | None = None) -> Starlette:
+    """The ASGI app (Granian's factory calls it without arguments and settings are loaded then).
+
+    Given settings, the caller owns logging; without, settings come from the environment and
+    JSON logging is configured here, because Granian's worker is a fresh process.
+    """
+    if settings is None:
+        settings = load_settings(AccountingSettings)
+        configure_logging(SERVICE, settings.log_level)
+        configure_tracing(SERVICE, settings.otel_exporter_otlp_endpoint)
+    state = build_state(settings)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "alive"})
+
+    async def readyz(request: Request) -> Response:
+        checks = await state.readiness.evaluate()
+        ready = all(checks.values())
+        body: dict[str, object] = {"ready": ready, "checks": checks}
+        if state.database.failure is not None:
+            body["postgres_error"] = state.database.failure
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    async def metrics(request: Request) -> Response:
+        payload, content_type = state.metrics.render()
+        return PlainTextResponse(payload, media_type=content_type)
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
+        ],
+        lifespan=lambda _app: _lifespan(state),
+    )
+    app.state.accounting = state
+    return app

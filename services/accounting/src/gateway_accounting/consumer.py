@@ -1,0 +1,298 @@
+"""The usage consumer: JetStream stream USAGE -> priced rows in Postgres, exactly once in effect.
+
+One loop per process, on the durable pull consumer "accounting" (explicit acks), which every
+replica shares: JetStream hands each message to one puller at a time. For each batch:
+
+1. decode and price every message; one that never can be stored is terminated (`term`), so it
+   is not redelivered forever;
+2. in ONE transaction insert the rows (`ON CONFLICT (request_id) DO NOTHING`) and add the rows
+   actually inserted to the hourly rollup, then commit;
+3. `ack_sync` every message.
+
+A crash between 2 and 3, or an ack that is lost, only causes a redelivery, which step 2 turns
+into a no-op: redeliveries and replicas never double count. While Postgres is unreachable the
+batch in hand is retried with backoff and kept alive with `in_progress` (a redelivery would only
+burn the message's bounded delivery count); no new batch is fetched until Postgres is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import nats.errors
+from gateway_common.names import USAGE_STREAM, USAGE_SUBJECT
+from gateway_common.nats import NatsConnection, ensure_usage_stream
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from gateway_accounting.database import Database
+from gateway_accounting.errors import PoisonMessage, is_transient_db_error
+from gateway_accounting.events import UsageRow, usage_row_from_message
+from gateway_accounting.metrics import AccountingMetrics
+from gateway_accounting.store import write_usage_batch
+
+log = logging.getLogger(__name__)
+
+DURABLE_NAME = "accounting"
+# How often an idle consumer checks that its durable still exists (a deleted stream or consumer
+# leaves a pull subscription silently empty).
+_VERIFY_INTERVAL_S = 10.0
+
+
+@dataclass(frozen=True)
+class ConsumerOptions:
+    """Tuning of the consumer (from AccountingSettings)."""
+
+    batch_size: int
+    fetch_timeout_s: float
+    ack_wait_s: float
+    max_deliver: int
+
+
+@dataclass
+class _Delivery:
+    """A fetched message and, when it decoded, its row."""
+
+    msg: Msg
+    row: UsageRow
+
+
+class UsageConsumer:
+    """Runs the consume loop until `stop` is called; `run` belongs in the app's task group."""
+
+    def __init__(
+        self,
+        nats_conn: NatsConnection,
+        database: Database,
+        options: ConsumerOptions,
+        metrics: AccountingMetrics,
+    ) -> None:
+        self._nats = nats_conn
+        self._database = database
+        self._options = options
+        self._metrics = metrics
+        self._stopping = asyncio.Event()
+        self._subscribed = False
+        self._running = False
+
+    @property
+    def running(self) -> bool:
+        """True while the loop runs and is bound to its JetStream consumer."""
+        return self._running and self._subscribed
+
+    def stop(self) -> None:
+        """Ask the loop to finish the batch in flight and return."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Consume until stopped, resubscribing with backoff after NATS errors."""
+        self._running = True
+        try:
+            await self._wait_first_connection()
+            delay = 0.2
+            while not self._stopping.is_set():
+                try:
+                    sub = await self._subscribe()
+                    delay = 0.2
+                    await self._consume(sub)
+                except (nats.errors.Error, OSError) as exc:
+                    self._subscribed = False
+                    self._metrics.errors.labels("nats").inc()
+                    log.warning("usage consumer lost JetStream, resubscribing in %.1fs: %r", delay, exc)
+                except Exception:
+                    # A bug must not silently end consumption: log it loudly and start over; the
+                    # messages of the failed batch are redelivered after ack_wait.
+                    self._subscribed = False
+                    self._metrics.errors.labels("internal").inc()
+                    log.exception("usage consumer failed; restarting in %.1fs", delay)
+                else:
+                    continue
+                await self._sleep(delay)
+                delay = min(delay * 2, 5.0)
+        finally:
+            self._subscribed = False
+            self._running = False
+            log.info("usage consumer stopped")
+
+    async def _wait_first_connection(self) -> None:
+        # Short waits in a loop: an infinite timeout overflows uvloop's timer.
+        while not self._stopping.is_set():
+            try:
+                await self._nats.wait_connected(timeout=0.5)
+            except TimeoutError:
+                continue
+            return
+
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        js = self._nats.jetstream
+        await ensure_usage_stream(js)
+        # add_consumer creates the durable or updates its settings (ack wait, max deliveries).
+        await js.add_consumer(
+            USAGE_STREAM,
+            ConsumerConfig(
+                name=DURABLE_NAME,
+                durable_name=DURABLE_NAME,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_policy=AckPolicy.EXPLICIT,
+                ack_wait=self._options.ack_wait_s,
+                max_deliver=self._options.max_deliver,
+                max_ack_pending=max(1000, self._options.batch_size * 4),
+                filter_subject=USAGE_SUBJECT,
+            ),
+        )
+        sub = await js.pull_subscribe_bind(DURABLE_NAME, stream=USAGE_STREAM)
+        self._subscribed = True
+        log.info("usage consumer bound to %s/%s", USAGE_STREAM, DURABLE_NAME)
+        return sub
+
+    async def _consume(self, sub: JetStreamContext.PullSubscription) -> None:
+        try:
+            verified_at = time.monotonic()
+            while not self._stopping.is_set():
+                # Fetch nothing while Postgres has never been reached: the messages would only wait.
+                if not self._database.started:
+                    await self._until_stopped(self._database.wait_started())
+                    continue
+                try:
+                    msgs = await sub.fetch(self._options.batch_size, timeout=self._options.fetch_timeout_s)
+                except nats.errors.TimeoutError:
+                    if time.monotonic() - verified_at > _VERIFY_INTERVAL_S:
+                        await sub.consumer_info()
+                        verified_at = time.monotonic()
+                    continue
+                await self._process_batch(msgs)
+        finally:
+            with contextlib.suppress(nats.errors.Error):
+                await sub.unsubscribe()
+
+    async def _process_batch(self, msgs: Sequence[Msg]) -> None:
+        """Store one fetched batch and ack it (see the module docstring for the steps)."""
+        started = time.perf_counter()
+        self._metrics.events_consumed.inc(len(msgs))
+        deliveries = [d for d in await asyncio.gather(*(self._decode(m) for m in msgs)) if d is not None]
+        if deliveries:
+            stored = await self._store(deliveries)
+            if stored is None:
+                return  # stopping with Postgres down: the messages will be redelivered
+            await self._ack_all([d.msg for d in stored])
+        self._metrics.batch_seconds.observe(time.perf_counter() - started)
+
+    async def _decode(self, msg: Msg) -> _Delivery | None:
+        try:
+            return _Delivery(msg=msg, row=usage_row_from_message(msg.data))
+        except PoisonMessage as exc:
+            await self._terminate(msg, str(exc))
+            return None
+
+    async def _terminate(self, msg: Msg, reason: str) -> None:
+        meta = msg.metadata
+        log.error(
+            "terminating usage message that can never be stored: %s",
+            reason,
+            extra={"stream_seq": meta.sequence.stream, "deliveries": meta.num_delivered},
+        )
+        self._metrics.poison_messages.inc()
+        try:
+            await msg.term()
+        except nats.errors.Error as exc:
+            # Not terminated: it comes back after ack_wait and is terminated then.
+            self._metrics.errors.labels("ack").inc()
+            log.warning("could not terminate message: %r", exc)
+
+    async def _store(self, deliveries: list[_Delivery]) -> list[_Delivery] | None:
+        """Write the rows, retrying outages; return the deliveries to ack (None: gave up)."""
+        delay = 0.2
+        heartbeat_at = time.monotonic() + self._options.ack_wait_s / 3
+        while True:
+            try:
+                inserted = await write_usage_batch(self._database.pool, [d.row for d in deliveries])
+            except Exception as exc:
+                self._metrics.errors.labels("postgres").inc()
+                if not is_transient_db_error(exc):
+                    if not isinstance(exc, asyncpg.PostgresError):
+                        raise
+                    log.warning("usage batch refused by Postgres (%s); storing its rows one by one", exc)
+                    return await self._store_one_by_one(deliveries)
+                if self._stopping.is_set():
+                    log.warning(
+                        "stopping with Postgres unreachable; %d messages left for redelivery", len(deliveries)
+                    )
+                    return None
+                log.warning("Postgres unreachable, retrying the batch in %.1fs: %s", delay, exc)
+                await self._sleep(delay)
+                # Never sleep past a heartbeat: the messages must not time out while held.
+                delay = min(delay * 2, 5.0, self._options.ack_wait_s / 3)
+                if time.monotonic() >= heartbeat_at:
+                    await self._keep_alive([d.msg for d in deliveries])
+                    heartbeat_at = time.monotonic() + self._options.ack_wait_s / 3
+                continue
+            self._count(len(deliveries), inserted)
+            return deliveries
+
+    async def _store_one_by_one(self, deliveries: list[_Delivery]) -> list[_Delivery] | None:
+        """Isolate the rows Postgres refuses: store each alone, terminate the ones refused."""
+        stored: list[_Delivery] = []
+        for delivery in deliveries:
+            try:
+                inserted = await write_usage_batch(self._database.pool, [delivery.row])
+            except Exception as exc:
+                if is_transient_db_error(exc):
+                    # An outage in the middle: ack what is stored; the rest comes back.
+                    self._metrics.errors.labels("postgres").inc()
+                    return stored or None
+                if not isinstance(exc, asyncpg.PostgresError):
+                    raise
+                await self._terminate(delivery.msg, f"Postgres refused the row: {exc}")
+                continue
+            self._count(1, inserted)
+            stored.append(delivery)
+        return stored
+
+    def _count(self, rows: int, inserted: int) -> None:
+        self._metrics.rows_inserted.inc(inserted)
+        self._metrics.duplicates.inc(rows - inserted)
+
+    async def _ack_all(self, msgs: Sequence[Msg]) -> None:
+        results = await asyncio.gather(*(m.ack_sync() for m in msgs), return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        for failure in failures:
+            if not isinstance(failure, nats.errors.Error | asyncio.TimeoutError):
+                raise failure
+        if failures:
+            # The rows are committed: a redelivery of these is a harmless duplicate.
+            self._metrics.errors.labels("ack").inc(len(failures))
+            log.warning(
+                "%d of %d acks not confirmed; they will be redelivered and skipped", len(failures), len(msgs)
+            )
+
+    async def _keep_alive(self, msgs: Sequence[Msg]) -> None:
+        results = await asyncio.gather(*(m.in_progress() for m in msgs), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, nats.errors.Error):
+                raise result
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def _until_stopped(self, awaitable: Coroutine[Any, Any, object]) -> None:
+        """Wait for `awaitable` or for stop, whichever comes first."""
+        waiter = asyncio.ensure_future(awaitable)
+        stopper = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (waiter, stopper):
+                task.cancel()
+            await asyncio.gather(waiter, stopper, return_exceptions=True)
+        failure = waiter.exception() if waiter.done() and not waiter.cancelled() else None
+        if failure is not None:
+            raise failure
