@@ -25,3 +25,23 @@ async def test_reports_each_check_and_logs_transitions(caplog: pytest.LogCapture
     messages = [r.getMessage() for r in caplog.records]
     assert "dependency NOT ready: flaky" in messages
     assert "dependency ready: flaky" in messages
+
+
+async def test_needed_once_dependency_degrades_instead_of_failing_after_first_success() -> None:
+    state = {"up": False}
+
+    async def dep() -> bool:
+        return state["up"]
+
+    readiness = Readiness()
+    readiness.add("nats", dep, needed_once=True)
+    assert await readiness.evaluate() == {"nats": False}
+    assert readiness.degraded == set()
+    state["up"] = True
+    assert await readiness.evaluate() == {"nats": True}
+    state["up"] = False
+    assert await readiness.evaluate() == {"nats": True}
+    assert readiness.degraded == {"nats"}
+    state["up"] = True
+    await readiness.evaluate()
+    assert readiness.degraded == set()

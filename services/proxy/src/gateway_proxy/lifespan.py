@@ -129,8 +129,8 @@ def _build_state(settings: ProxySettings, metrics: ProxyMetrics) -> ProxyState:
     async def config_ready() -> bool:
         return holder.current is not None
 
-    readiness.add("redis", redis_ready)
-    readiness.add("nats", nats_ready)
+    readiness.add("redis", redis_ready, needed_once=True)
+    readiness.add("nats", nats_ready, needed_once=True)
     readiness.add("config_snapshot", config_ready)
     return ProxyState(
         settings=settings,

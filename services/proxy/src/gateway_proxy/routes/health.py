@@ -15,10 +15,20 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready when Redis answers, NATS is connected and a config snapshot is held; 503 names the rest."""
-    checks = await proxy_state(request).readiness.evaluate()
+    """Ready once Redis and NATS have been reached and a config snapshot is held; 503 names the rest.
+
+    A later Redis or NATS outage is reported as `degraded` but keeps the proxy ready: it goes on
+    serving from its snapshot and key cache (docs/operations.md).
+    """
+    readiness = proxy_state(request).readiness
+    checks = await readiness.evaluate()
     failing = sorted(name for name, ok in checks.items() if not ok)
-    body = {"status": "not_ready" if failing else "ready", "checks": checks, "failing": failing}
+    body = {
+        "status": "not_ready" if failing else ("degraded" if readiness.degraded else "ready"),
+        "checks": checks,
+        "failing": failing,
+        "degraded": sorted(readiness.degraded),
+    }
     return Response(orjson.dumps(body), status_code=503 if failing else 200, media_type="application/json")
 
 
