@@ -41,7 +41,9 @@ class Readiness:
         results = await asyncio.gather(*(self._run(self.checks[n]) for n in names))
         state = dict(zip(names, results, strict=True))
         self._passed_once.update(name for name, ok in state.items() if ok)
-        self.degraded = {n for n, ok in state.items() if not ok and n in self._needed_once & self._passed_once}
+        self.degraded = {
+            n for n, ok in state.items() if not ok and n in self._needed_once & self._passed_once
+        }
         for name, ok in state.items():
             if self._last.get(name) != ok:
                 if ok:
