@@ -1,0 +1,101 @@
+"""`python -m gateway_control [serve|migrate]`.
+
+serve (default): load and check the settings, then run `gateway_control.app:create_app` on
+Granian (ASGI interface, uvloop). Granian turns SIGTERM into a lifespan shutdown, so in-flight
+requests finish and a pending config snapshot is flushed.
+migrate: apply pending migrations once (waiting up to --wait seconds for Postgres) and exit.
+
+A bad or missing setting exits with code 2 and a message naming it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from typing import Any
+
+import psycopg
+from gateway_common.logging import configure_logging
+from gateway_common.settings import SettingsError
+from granian.constants import Interfaces, Loops
+from granian.log import LogLevels
+from granian.server import Server
+
+from gateway_control.migrate import MigrationsFailedError, migrate_with_retry
+from gateway_control.settings import ControlSettings, load_control_settings
+
+log = logging.getLogger("gateway_control")
+
+
+def _granian_logging(level: str) -> dict[str, Any]:
+    # Granian's own records go through the same JSON formatter as the app's.
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "gateway_common.logging.JsonFormatter", "service": "control"}},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+        },
+        "loggers": {
+            "_granian": {"handlers": ["console"], "level": level.upper(), "propagate": False},
+            "granian.access": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        },
+        "root": {"handlers": ["console"], "level": level.upper()},
+    }
+
+
+def serve(settings: ControlSettings) -> int:
+    """Run the app on Granian until SIGTERM/SIGINT."""
+    log.info("starting control", extra={"host": settings.control_host, "port": settings.control_port})
+    Server(
+        "gateway_control.app:create_app",
+        address=settings.control_host,
+        port=settings.control_port,
+        interface=Interfaces.ASGI,
+        factory=True,
+        loop=Loops.uvloop,
+        workers=1,
+        log_level=LogLevels(settings.log_level.lower()),
+        log_dictconfig=_granian_logging(settings.log_level),
+        log_access=False,
+    ).serve()
+    return 0
+
+
+def migrate(settings: ControlSettings, wait_s: float) -> int:
+    """Apply pending migrations once; 0 on success, 1 on failure."""
+    try:
+        applied = asyncio.run(migrate_with_retry(settings, asyncio.Event(), deadline_s=wait_s))
+    except (MigrationsFailedError, psycopg.OperationalError) as exc:
+        log.error("migrations failed: %s", exc)
+        return 1
+    log.info("migrations up to date", extra={"applied": applied})
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line, load settings, and run the chosen command."""
+    parser = argparse.ArgumentParser(prog="python -m gateway_control", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="run the control API on Granian (default)")
+    migrate_parser = commands.add_parser("migrate", help="apply pending migrations and exit")
+    migrate_parser.add_argument("--wait", type=float, default=30.0, help="seconds to wait for Postgres")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_control_settings()
+    except SettingsError as exc:
+        print(f"gateway_control: {exc}", file=sys.stderr)
+        return 2
+    if settings.log_level.lower() not in {level.value for level in LogLevels}:
+        print(f"gateway_control: LOG_LEVEL: unknown level {settings.log_level!r}", file=sys.stderr)
+        return 2
+    configure_logging("control", settings.log_level)
+    if args.command == "migrate":
+        return migrate(settings, args.wait)
+    return serve(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

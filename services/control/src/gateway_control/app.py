@@ -1,0 +1,120 @@
+"""create_app(): the control service's Litestar application.
+
+    /healthz /readyz /metrics          probes, no auth
+    /api/v1/auth/login                 local sign-in, no auth
+    /api/v1/...                        admin API: bearer token + platform admin guard
+    /internal/keys/{digest}            data plane's key lookup: Bearer INTERNAL_TOKEN
+    /schema                            OpenAPI (every route has an operation id)
+
+Granian calls `create_app` as a factory (`--factory gateway_control.app:create_app`), so the
+settings are read here, once, and handed to the lifespan through the app state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway_common.logging import configure_logging, request_id_var
+from gateway_common.telemetry import configure_tracing
+from litestar import Litestar, Request, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig
+
+from gateway_control.domain.audit.services import Actor
+from gateway_control.domain.auth.controllers import AuthController
+from gateway_control.domain.internal.controllers import InternalKeyController
+from gateway_control.domain.keys.controllers import ApiKeyController
+from gateway_control.domain.models.controllers import ModelController
+from gateway_control.domain.providers.controllers import ProviderController
+from gateway_control.domain.routes.controllers import RouteController
+from gateway_control.domain.system.controllers import SystemController
+from gateway_control.domain.tenants.controllers import TenantController
+from gateway_control.domain.usage.controllers import UsageController
+from gateway_control.errors import exception_handlers
+from gateway_control.lifespan import SETTINGS_KEY, lifespan
+from gateway_control.middleware import request_id_middleware
+from gateway_control.security.guards import require_role
+from gateway_control.security.principal import Principal, Role
+from gateway_control.settings import ControlSettings, load_control_settings
+from gateway_control.state import ControlState, control_state
+
+API_PREFIX = "/api/v1"
+_MAX_BODY_BYTES = 1024 * 1024
+_SECURITY_SCHEME = "BearerToken"
+
+
+def provide_control(state: State) -> ControlState:
+    """The lifespan's ControlState, injected into handlers and service providers."""
+    return control_state(state)
+
+
+def provide_actor(request: Request[Any, Any, Any]) -> Actor:
+    """Who is calling, for the audit trail: principal (if authenticated), request id and address."""
+    principal = request.scope.get("user")
+    user = principal if isinstance(principal, Principal) else None
+    return Actor(
+        user_id=None if user is None else user.user_id,
+        email=None if user is None else user.email,
+        request_id=request_id_var.get(),
+        ip=None if request.client is None else request.client.host,
+    )
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Open Model Gateway control API",
+        version="1.0.0",
+        path="/schema",
+        components=Components(
+            security_schemes={
+                _SECURITY_SCHEME: SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+            }
+        ),
+        use_handler_docstrings=True,
+    )
+
+
+def create_app(settings: ControlSettings | None = None) -> Litestar:
+    """Build the app; settings are loaded from the environment when not given."""
+    settings = settings or load_control_settings()
+    configure_logging("control", settings.log_level)
+    configure_tracing("control", settings.otel_exporter_otlp_endpoint)
+    admin_api = Router(
+        path=API_PREFIX,
+        route_handlers=[
+            TenantController,
+            ApiKeyController,
+            ProviderController,
+            ModelController,
+            RouteController,
+            UsageController,
+        ],
+        # Authenticates the bearer token, then requires the platform admin role. Issue 6 adds
+        # tenant-role guards per route, built on the same `authenticate`.
+        guards=[require_role(Role.PLATFORM_ADMIN)],
+        security=[{_SECURITY_SCHEME: []}],
+    )
+    public_api = Router(path=API_PREFIX, route_handlers=[AuthController])
+    metrics = PrometheusConfig(
+        app_name="control",
+        prefix="control",
+        group_path=True,
+        exclude=["^/metrics", "^/healthz", "^/readyz"],
+    )
+    return Litestar(
+        route_handlers=[admin_api, public_api, SystemController, InternalKeyController],
+        lifespan=[lifespan],
+        state=State({SETTINGS_KEY: settings}),
+        dependencies={
+            "control": Provide(provide_control, sync_to_thread=False),
+            "actor": Provide(provide_actor, sync_to_thread=False),
+        },
+        exception_handlers=exception_handlers(),
+        middleware=[request_id_middleware, metrics.middleware],
+        openapi_config=_openapi(),
+        request_max_body_size=_MAX_BODY_BYTES,
+        logging_config=None,
+    )

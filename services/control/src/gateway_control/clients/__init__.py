@@ -1,0 +1,1 @@
+"""Clients of other gateway services (gRPC)."""

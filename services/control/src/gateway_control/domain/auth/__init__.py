@@ -1,0 +1,1 @@
+"""Auth context: local login, the bootstrap platform admin, and who a bearer token belongs to."""

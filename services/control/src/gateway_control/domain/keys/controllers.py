@@ -1,0 +1,51 @@
+"""HTTP routes of the keys context."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, get, post
+from litestar.di import Provide
+from litestar.status_codes import HTTP_200_OK
+
+from gateway_control.domain._types import PageLimit, PageOffset
+from gateway_control.domain.audit.services import Actor
+from gateway_control.domain.keys.schemas import ApiKey, ApiKeyCreate, ApiKeyPage, CreatedApiKey
+from gateway_control.domain.keys.services import ApiKeyService
+from gateway_control.state import ControlState
+
+
+def provide_api_key_service(control: ControlState) -> ApiKeyService:
+    """An ApiKeyService over the app's database, pepper and key-record publisher."""
+    return ApiKeyService(control.db, control.settings.key_pepper_bytes, control.key_records)
+
+
+class ApiKeyController(Controller):
+    """Create, list and revoke virtual API keys."""
+
+    tags = ["keys"]
+    dependencies = {"keys": Provide(provide_api_key_service, sync_to_thread=False)}
+
+    @post("/tenants/{tenant_id:uuid}/keys", operation_id="createApiKey", summary="Create an API key")
+    async def create_api_key(
+        self, keys: ApiKeyService, actor: Actor, tenant_id: uuid.UUID, data: ApiKeyCreate
+    ) -> CreatedApiKey:
+        """Create a key; `key` in the response is the secret, shown only this once."""
+        return await keys.create(actor, tenant_id, data)
+
+    @get("/tenants/{tenant_id:uuid}/keys", operation_id="listApiKeys", summary="List a tenant's API keys")
+    async def list_api_keys(
+        self, keys: ApiKeyService, tenant_id: uuid.UUID, limit: PageLimit = 50, offset: PageOffset = 0
+    ) -> ApiKeyPage:
+        """A tenant's keys by prefix and last four characters, newest first."""
+        return await keys.page(tenant_id, limit, offset)
+
+    @post(
+        "/keys/{key_id:uuid}/revoke",
+        operation_id="revokeApiKey",
+        summary="Revoke an API key",
+        status_code=HTTP_200_OK,
+    )
+    async def revoke_api_key(self, keys: ApiKeyService, actor: Actor, key_id: uuid.UUID) -> ApiKey:
+        """Revoke a key; the proxy refuses it within a second."""
+        return await keys.revoke(actor, key_id)

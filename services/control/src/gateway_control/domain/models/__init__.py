@@ -1,0 +1,1 @@
+"""Models context: the catalogue of model aliases clients call, with their prices."""

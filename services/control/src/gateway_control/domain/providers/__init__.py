@@ -1,0 +1,1 @@
+"""Providers context: upstream accounts and their credentials, encrypted at rest, never returned."""

@@ -1,0 +1,36 @@
+"""HTTP routes of the providers context."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+from litestar.di import Provide
+
+from gateway_control.domain.audit.services import Actor
+from gateway_control.domain.providers.schemas import Provider, ProviderCreate, ProviderList
+from gateway_control.domain.providers.services import ProviderService
+from gateway_control.state import ControlState
+
+
+def provide_provider_service(control: ControlState) -> ProviderService:
+    """A ProviderService over the app's database, envelope cipher and publisher."""
+    return ProviderService(control.db, control.envelope, control.publisher)
+
+
+class ProviderController(Controller):
+    """Create and list providers; credentials are accepted and never returned."""
+
+    path = "/providers"
+    tags = ["providers"]
+    dependencies = {"providers": Provide(provide_provider_service, sync_to_thread=False)}
+
+    @post("/", operation_id="createProvider", summary="Create a provider")
+    async def create_provider(
+        self, providers: ProviderService, actor: Actor, data: ProviderCreate
+    ) -> Provider:
+        """Create a provider; `credentials` is stored encrypted and never returned."""
+        return await providers.create(actor, data)
+
+    @get("/", operation_id="listProviders", summary="List providers")
+    async def list_providers(self, providers: ProviderService) -> ProviderList:
+        """Every provider, without credentials."""
+        return await providers.list()

@@ -1,0 +1,1 @@
+"""System context: liveness, readiness and metrics for the platform that runs the service."""

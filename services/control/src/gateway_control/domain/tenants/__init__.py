@@ -1,0 +1,1 @@
+"""Tenants context: the organisations keys and budgets belong to."""

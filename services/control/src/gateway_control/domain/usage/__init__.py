@@ -1,0 +1,1 @@
+"""Usage context: totals asked of the accounting service over gRPC (control stores no usage)."""

@@ -1,0 +1,1 @@
+"""Authentication and secrets: password hashing, access tokens, at-rest encryption, guards."""
