@@ -22,22 +22,10 @@ def _read_env(path: Path) -> dict[str, str]:
 
 def _launch(root: Path, env_file: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "NATS_URL")}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gateway_devstack",
-            "dev",
-            "--root",
-            str(root),
-            "--env-file",
-            str(env_file),
-            "--free-ports",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    argv = [sys.executable, "-m", "gateway_devstack", "dev", "--root", str(root), "--env-file", str(env_file)]
+    # Output goes to a file: a pipe nobody reads would fill up and block the launcher.
+    with (env_file.parent / "launcher.log").open("ab") as log:
+        return subprocess.Popen([*argv, "--free-ports"], env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def _wait_for_env(proc: subprocess.Popen[bytes], env_file: Path, timeout: float = 120) -> dict[str, str]:
@@ -46,7 +34,7 @@ def _wait_for_env(proc: subprocess.Popen[bytes], env_file: Path, timeout: float 
         if env_file.exists():
             return _read_env(env_file)
         if proc.poll() is not None:
-            out = proc.stdout.read().decode() if proc.stdout else ""
+            out = (env_file.parent / "launcher.log").read_text()
             raise AssertionError(f"make dev exited with {proc.returncode}:\n{out[-4000:]}")
         time.sleep(0.2)
     raise AssertionError("make dev did not write its env file in time")

@@ -17,7 +17,8 @@ import httpx
 
 from gateway_devstack.cli import Command
 from gateway_devstack.errors import DevStackError
-from gateway_devstack.seed import ControlClient, DemoSeed, seed_demo, wait_for_ready
+from gateway_devstack.readiness import wait_for_ready
+from gateway_devstack.seed import ControlClient, DemoSeed, seed_demo
 from gateway_devstack.settings import StackSettings
 from gateway_devstack.signals import exit_on_termination
 from gateway_devstack.stack import start_stack
@@ -46,8 +47,11 @@ def write_env_file(path: Path, system: GatewaySystem, seed: DemoSeed) -> None:
         "ADMIN_PASSWORD": system.secrets.admin_password,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"export {name}={value}\n" for name, value in lines.items()))
-    path.chmod(0o600)
+    # Written aside and renamed, so whoever waits for the file never reads half of it.
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text("".join(f"export {name}={value}\n" for name, value in lines.items()))
+    partial.chmod(0o600)
+    partial.replace(path)
 
 
 def _banner(system: GatewaySystem, seed: DemoSeed, env_file: Path) -> str:
@@ -70,7 +74,7 @@ Ctrl-C stops everything.
 
 def _run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     root: Path = args.root.resolve()
-    ports = SystemPorts.free() if args.free_ports else SystemPorts.dev()
+    ports = SystemPorts.reuse_or_free(root / "ports.json") if args.free_ports else SystemPorts.dev()
     busy = ports.busy()
     if busy:
         print(
@@ -89,7 +93,16 @@ def _run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                     )
                 finally:
                     client.close()
-                wait_for_ready(f"http://127.0.0.1:{ports.proxy}/readyz")
+                # The proxy holds a config with the seeded model once control has published it, and
+                # knows the key once control has (re)written its record into a Valkey that may have
+                # restarted empty; only then is the key handed out.
+                wait_for_ready(f"http://127.0.0.1:{ports.proxy}/readyz", 30.0, name="proxy")
+                wait_for_ready(
+                    f"{system.proxy_url}/models",
+                    30.0,
+                    name="proxy (demo key)",
+                    headers={"Authorization": f"Bearer {seed.api_key}"},
+                )
                 write_env_file(args.env_file.resolve(), system, seed)
                 print(_banner(system, seed, args.env_file), flush=True)
                 while not (dead := stack.dead_servers() + system.dead()):

@@ -8,12 +8,14 @@ kept in ROOT/seed.json so a second `make dev` prints the same key.
 from __future__ import annotations
 
 import json
-import time
+import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+log = logging.getLogger(__name__)
 
 DEMO_MODEL = "demo"
 DEMO_TENANT = "dev"
@@ -78,6 +80,15 @@ def seed_demo(client: ControlClient, upstream_url: str, upstream_api_key: str, s
     if tenant is None:
         tenant = client.post("/api/v1/tenants", {"name": DEMO_TENANT})
     provider = _find(_items(client.get("/api/v1/providers")), "name", DEMO_PROVIDER)
+    if provider is not None and provider.get("base_url") != upstream_url:
+        log.warning(
+            "provider %s points at %s, not at this run's fake upstream %s; control has no provider "
+            "update yet, so remove %s to re-seed",
+            DEMO_PROVIDER,
+            provider.get("base_url"),
+            upstream_url,
+            state_path.parent,
+        )
     if provider is None:
         provider = client.post(
             "/api/v1/providers",
@@ -120,19 +131,3 @@ def _demo_key(client: ControlClient, tenant_id: str, state_path: Path) -> DemoSe
     state_path.write_text(json.dumps(asdict(seed), indent=2))
     state_path.chmod(0o600)
     return seed
-
-
-def wait_for_ready(url: str, timeout: float = 30.0) -> None:
-    """Poll a /readyz URL until it answers 200 (e.g. the proxy once it holds the seeded config)."""
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
-        try:
-            response = httpx.get(url, timeout=2.0, trust_env=False)
-            if response.status_code == 200:
-                return
-            last = response.text
-        except httpx.TransportError as exc:
-            last = str(exc)
-        time.sleep(0.2)
-    raise TimeoutError(f"{url} not ready after {timeout} s: {last}")

@@ -19,6 +19,7 @@ from types import TracebackType
 
 from gateway_devstack.base import StackEndpoints
 from gateway_devstack.procs import ManagedProcess, free_port, port_is_free
+from gateway_devstack.readiness import wait_for_ready
 
 HOST = "127.0.0.1"
 
@@ -44,6 +45,19 @@ class SystemPorts:
     def free(cls) -> SystemPorts:
         """Free ports, for tests that run beside a dev system."""
         return cls(*(free_port() for _ in range(7)))
+
+    @classmethod
+    def reuse_or_free(cls, path: Path) -> SystemPorts:
+        """Last run's ports where they are still free (URLs, and the seeded upstream's address,
+        stay valid across restarts), else free ones; remembered in `path`."""
+        previous = json.loads(path.read_text()) if path.is_file() else {}
+        chosen = {
+            name: port if isinstance(port := previous.get(name), int) and port_is_free(port) else free_port()
+            for name in cls.__dataclass_fields__
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(chosen))
+        return cls(**chosen)
 
     def busy(self) -> list[str]:
         """Names of the ports something already listens on."""
@@ -162,7 +176,9 @@ class GatewaySystem:
             **self._extra_env,
         }
 
-    def _process(self, name: str, argv: list[str], port: int, env: Mapping[str, str]) -> ManagedProcess:
+    def _process(
+        self, name: str, argv: list[str], port: int, env: Mapping[str, str], ready_path: str
+    ) -> ManagedProcess:
         logs = self.root / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         return ManagedProcess(
@@ -171,7 +187,7 @@ class GatewaySystem:
             env={**env, "INSTANCE_ID": name},
             cwd=None,
             log_path=logs / f"{name}.log",
-            ready_url=f"http://{HOST}:{port}/healthz",
+            ready_url=f"http://{HOST}:{port}{ready_path}",
         )
 
     def start(self, timeout: float = 60.0) -> None:
@@ -180,20 +196,35 @@ class GatewaySystem:
         py = sys.executable
         p = self.ports
         upstream = [py, "-m", "gateway_fakes", "openai", "--host", HOST, "--port", str(p.fake_upstream)]
+        # The fake speaks only the provider's API plus its request log, which doubles as its probe.
         plan = [
-            ("fake-openai", [*upstream, "--api-key", self.secrets.upstream_api_key], p.fake_upstream),
-            ("accounting", [py, "-m", "gateway_accounting"], p.accounting),
-            ("health", [py, "-m", "gateway_health"], p.health),
-            ("control", [py, "-m", "gateway_control"], p.control),
-            ("proxy", [py, "-m", "gateway_proxy"], p.proxy),
+            (
+                "fake-openai",
+                [*upstream, "--api-key", self.secrets.upstream_api_key],
+                p.fake_upstream,
+                "/_fake/requests",
+            ),
+            ("accounting", [py, "-m", "gateway_accounting"], p.accounting, "/healthz"),
+            ("health", [py, "-m", "gateway_health"], p.health, "/healthz"),
+            ("control", [py, "-m", "gateway_control"], p.control, "/healthz"),
+            ("proxy", [py, "-m", "gateway_proxy"], p.proxy, "/healthz"),
         ]
         try:
-            for name, argv, port in plan:
-                process = self._process(name, argv, port, env)
+            for name, argv, port, ready_path in plan:
+                process = self._process(name, argv, port, env, ready_path)
                 self.processes[name] = process
                 process.start()
             for process in self.processes.values():
                 process.wait_ready(timeout)
+            # Alive is not ready: control bootstraps the admin after its migrations, and the proxy
+            # and health wait for control's first config snapshot.
+            for name, port in (
+                ("control", p.control),
+                ("accounting", p.accounting),
+                ("health", p.health),
+                ("proxy", p.proxy),
+            ):
+                wait_for_ready(f"http://{HOST}:{port}/readyz", timeout, name=name)
         except BaseException:
             self.stop()
             raise
