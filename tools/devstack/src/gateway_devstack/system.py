@@ -22,6 +22,9 @@ from gateway_devstack.procs import ManagedProcess, free_port, port_is_free
 from gateway_devstack.readiness import wait_for_ready
 
 HOST = "127.0.0.1"
+SERVICES = ("control", "accounting", "health", "proxy")
+# Start order: the upstream first, the proxy last (and so, stopping in reverse, the proxy first).
+PROCESSES = ("fake-openai", "accounting", "health", "control", "proxy")
 
 
 @dataclass(frozen=True)
@@ -176,55 +179,55 @@ class GatewaySystem:
             **self._extra_env,
         }
 
-    def _process(
-        self, name: str, argv: list[str], port: int, env: Mapping[str, str], ready_path: str
-    ) -> ManagedProcess:
+    def _argv(self, name: str) -> tuple[list[str], int, str]:
+        """How to run one process: argv, HTTP port and the path that tells it is alive."""
+        py, p = sys.executable, self.ports
+        fake = [py, "-m", "gateway_fakes", "openai", "--host", HOST, "--port", str(p.fake_upstream)]
+        table = {
+            # The fake speaks only the provider's API plus its request log, which doubles as its probe.
+            "fake-openai": (
+                [*fake, "--api-key", self.secrets.upstream_api_key],
+                p.fake_upstream,
+                "/_fake/requests",
+            ),
+            "accounting": ([py, "-m", "gateway_accounting"], p.accounting, "/healthz"),
+            "health": ([py, "-m", "gateway_health"], p.health, "/healthz"),
+            "control": ([py, "-m", "gateway_control"], p.control, "/healthz"),
+            "proxy": ([py, "-m", "gateway_proxy"], p.proxy, "/healthz"),
+        }
+        return table[name]
+
+    def service_process(self, name: str) -> ManagedProcess:
+        """An unstarted ManagedProcess for one service (or `fake-openai`), with the shared settings."""
+        argv, port, ready_path = self._argv(name)
         logs = self.root / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         return ManagedProcess(
             name=name,
             argv=argv,
-            env={**env, "INSTANCE_ID": name},
+            env={**self.shared_env(), "INSTANCE_ID": name},
             cwd=None,
             log_path=logs / f"{name}.log",
             ready_url=f"http://{HOST}:{port}{ready_path}",
         )
 
+    def readyz_url(self, name: str) -> str:
+        """The service's readiness URL."""
+        return f"http://{HOST}:{self._argv(name)[1]}/readyz"
+
     def start(self, timeout: float = 60.0) -> None:
-        """Start the fake upstream and the four services; wait until each answers /healthz."""
-        env = self.shared_env()
-        py = sys.executable
-        p = self.ports
-        upstream = [py, "-m", "gateway_fakes", "openai", "--host", HOST, "--port", str(p.fake_upstream)]
-        # The fake speaks only the provider's API plus its request log, which doubles as its probe.
-        plan = [
-            (
-                "fake-openai",
-                [*upstream, "--api-key", self.secrets.upstream_api_key],
-                p.fake_upstream,
-                "/_fake/requests",
-            ),
-            ("accounting", [py, "-m", "gateway_accounting"], p.accounting, "/healthz"),
-            ("health", [py, "-m", "gateway_health"], p.health, "/healthz"),
-            ("control", [py, "-m", "gateway_control"], p.control, "/healthz"),
-            ("proxy", [py, "-m", "gateway_proxy"], p.proxy, "/healthz"),
-        ]
+        """Start the fake upstream and the four services; wait until each is ready."""
         try:
-            for name, argv, port, ready_path in plan:
-                process = self._process(name, argv, port, env, ready_path)
+            for name in PROCESSES:
+                process = self.service_process(name)
                 self.processes[name] = process
                 process.start()
             for process in self.processes.values():
                 process.wait_ready(timeout)
             # Alive is not ready: control bootstraps the admin after its migrations, and the proxy
             # and health wait for control's first config snapshot.
-            for name, port in (
-                ("control", p.control),
-                ("accounting", p.accounting),
-                ("health", p.health),
-                ("proxy", p.proxy),
-            ):
-                wait_for_ready(f"http://{HOST}:{port}/readyz", timeout, name=name)
+            for name in SERVICES:
+                wait_for_ready(self.readyz_url(name), timeout, name=name)
         except BaseException:
             self.stop()
             raise
