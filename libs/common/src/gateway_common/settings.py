@@ -64,9 +64,11 @@ class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, env_file=".env", extra="ignore", case_sensitive=False)
 
     service_name: str = "gateway"
+    # Python logging level of the JSON logs: DEBUG, INFO, WARNING, ERROR.
     log_level: str = "INFO"
     # OTLP/HTTP traces endpoint, e.g. http://collector:4318; tracing is off when empty.
     otel_exporter_otlp_endpoint: str = ""
+    # This replica's name in logs, metrics and usage events (defaults to the host name where used).
     instance_id: str = ""
 
     @classmethod
