@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from gateway_accounting.db import budget_alerts, dead_letters, rollups, summaries, usage
-from gateway_common.migrations import apply_migrations
+from gateway_common.migrations import apply_migrations, discover_migrations
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "accounting" / "migrations"
 UTC = datetime.UTC
@@ -34,7 +34,9 @@ class Request:
 
 @pytest.fixture
 async def conn(fresh_database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    assert await apply_migrations(fresh_database_url, "accounting", MIGRATIONS) == ["0001_init"]
+    applied = await apply_migrations(fresh_database_url, "accounting", MIGRATIONS)
+    assert applied == [m.version for m in discover_migrations(MIGRATIONS)]
+    assert applied[0] == "0001_init"
     connection = await asyncpg.connect(fresh_database_url)
     try:
         yield connection

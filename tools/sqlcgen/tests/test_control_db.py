@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from gateway_common.migrations import apply_migrations
+from gateway_common.migrations import apply_migrations, discover_migrations
 from gateway_control.db import (
     api_keys,
     audit,
@@ -36,7 +36,9 @@ def digest(secret: str) -> str:
 
 @pytest.fixture
 async def conn(fresh_database_url: str) -> AsyncIterator[psycopg.AsyncConnection[object]]:
-    assert await apply_migrations(fresh_database_url, "control", MIGRATIONS) == ["0001_init"]
+    applied = await apply_migrations(fresh_database_url, "control", MIGRATIONS)
+    assert applied == [m.version for m in discover_migrations(MIGRATIONS)]
+    assert applied[0] == "0001_init"
     async with await psycopg.AsyncConnection.connect(fresh_database_url, autocommit=True) as connection:
         yield connection
 
