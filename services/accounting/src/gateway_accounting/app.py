@@ -31,8 +31,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from gateway_accounting.consumer import ConsumerOptions, UsageConsumer
+from gateway_accounting.advisories import AdvisoryWatcher
+from gateway_accounting.consumer import DURABLE_NAME, ConsumerOptions, UsageConsumer
 from gateway_accounting.database import Database
+from gateway_accounting.dead_letter import DeadLetterOffice
 from gateway_accounting.grpc_server import AccountingServicer, GrpcServer
 from gateway_accounting.metrics import AccountingMetrics
 from gateway_accounting.settings import AccountingSettings
@@ -61,6 +63,7 @@ class State:
     database: Database
     nats: NatsConnection
     consumer: UsageConsumer
+    advisories: AdvisoryWatcher
     grpc: GrpcServer
     readiness: Readiness
 
@@ -75,6 +78,7 @@ def build_state(settings: AccountingSettings) -> State:
         migrate=partial(_migrate, settings.database_url),
     )
     nats_conn = NatsConnection(settings.nats_url, name=f"accounting-{settings.instance_id or 'main'}")
+    office = DeadLetterOffice(nats_conn, database, metrics)
     consumer = UsageConsumer(
         nats_conn,
         database,
@@ -85,6 +89,15 @@ def build_state(settings: AccountingSettings) -> State:
             max_deliver=settings.accounting_max_deliver,
         ),
         metrics,
+        office,
+    )
+    advisories = AdvisoryWatcher(
+        nats_conn,
+        database,
+        office,
+        metrics,
+        usage_durable=DURABLE_NAME,
+        fetch_timeout_s=settings.accounting_fetch_timeout_s,
     )
     grpc_server = GrpcServer(
         AccountingServicer(UsageReader(database)), settings.accounting_host, settings.accounting_grpc_port
@@ -93,7 +106,7 @@ def build_state(settings: AccountingSettings) -> State:
     readiness.add("postgres", database.ping)
     readiness.add("nats", _flag(lambda: nats_conn.connected))
     readiness.add("consumer", _flag(lambda: consumer.running))
-    return State(settings, metrics, database, nats_conn, consumer, grpc_server, readiness)
+    return State(settings, metrics, database, nats_conn, consumer, advisories, grpc_server, readiness)
 
 
 async def _migrate(database_url: str) -> None:
@@ -123,6 +136,7 @@ async def _lifespan(state: State) -> AsyncIterator[None]:
         async with asyncio.TaskGroup() as tasks:
             connect_db = tasks.create_task(state.database.run(), name="postgres-setup")
             consume = tasks.create_task(state.consumer.run(), name="usage-consumer")
+            watch = tasks.create_task(state.advisories.run(), name="max-deliveries-watcher")
             await state.grpc.start()
             try:
                 yield
@@ -131,10 +145,12 @@ async def _lifespan(state: State) -> AsyncIterator[None]:
                 await state.grpc.stop(GRPC_GRACE_S)
                 connect_db.cancel()
                 state.consumer.stop()
-                done, _ = await asyncio.wait({consume}, timeout=settings.accounting_shutdown_grace_s)
-                if not done:
+                state.advisories.stop()
+                _, late = await asyncio.wait({consume, watch}, timeout=settings.accounting_shutdown_grace_s)
+                if late:
                     log.warning("consumer did not finish its batch in time; it will be redelivered")
-                    consume.cancel()
+                    for task in late:
+                        task.cancel()
     finally:
         await state.nats.close()
         await state.database.close()

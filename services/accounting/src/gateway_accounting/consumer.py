@@ -3,8 +3,10 @@
 One loop per process, on the durable pull consumer "accounting" (explicit acks), which every
 replica shares: JetStream hands each message to one puller at a time. For each batch:
 
-1. decode and price every message; one that never can be stored is terminated (`term`), so it
-   is not redelivered forever;
+1. decode and price every message; one that never can be stored is dead-lettered (recorded in
+   accounting.dead_letters, republished on gateway.usage.dlq) and terminated, so it is not
+   redelivered forever (dead_letter.py; a message that fails `max_deliver` times for any other
+   reason is dead-lettered from JetStream's advisory, advisories.py);
 2. in ONE transaction insert the rows (`ON CONFLICT (request_id) DO NOTHING`) and add the rows
    actually inserted to the hourly rollup, then commit;
 3. `ack_sync` every message.
@@ -34,6 +36,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from gateway_accounting.database import Database
+from gateway_accounting.dead_letter import DeadLetterOffice, ensure_dlq_stream
 from gateway_accounting.errors import PoisonMessage, is_transient_db_error
 from gateway_accounting.events import UsageRow, usage_row_from_message
 from gateway_accounting.metrics import AccountingMetrics
@@ -74,8 +77,10 @@ class UsageConsumer:
         database: Database,
         options: ConsumerOptions,
         metrics: AccountingMetrics,
+        office: DeadLetterOffice,
     ) -> None:
         self._nats = nats_conn
+        self._office = office
         self._database = database
         self._options = options
         self._metrics = metrics
@@ -134,6 +139,8 @@ class UsageConsumer:
     async def _subscribe(self) -> JetStreamContext.PullSubscription:
         js = self._nats.jetstream
         await ensure_usage_stream(js)
+        # Before the durable exists, so its max-deliveries advisories are always captured.
+        await ensure_dlq_stream(js, DURABLE_NAME)
         # add_consumer creates the durable or updates its settings (ack wait, max deliveries).
         await js.add_consumer(
             USAGE_STREAM,
@@ -189,23 +196,21 @@ class UsageConsumer:
         try:
             return _Delivery(msg=msg, row=usage_row_from_message(msg.data))
         except PoisonMessage as exc:
-            await self._terminate(msg, str(exc))
+            await self._terminate(msg, str(exc), "poison")
             return None
 
-    async def _terminate(self, msg: Msg, reason: str) -> None:
+    async def _terminate(self, msg: Msg, reason: str, kind: str) -> None:
+        """Dead-letter a message that can never be stored (see dead_letter.py), then term it."""
         meta = msg.metadata
         log.error(
-            "terminating usage message that can never be stored: %s",
+            "usage message can never be stored: %s",
             reason,
             extra={"stream_seq": meta.sequence.stream, "deliveries": meta.num_delivered},
         )
         self._metrics.poison_messages.inc()
-        try:
-            await msg.term()
-        except nats.errors.Error as exc:
-            # Not terminated: it comes back after ack_wait and is terminated then.
-            self._metrics.errors.labels("ack").inc()
-            log.warning("could not terminate message: %r", exc)
+        # When Postgres or NATS fails on the way the message is left unacked: it comes back
+        # after ack_wait and is dead-lettered then (or, on its last delivery, by the advisory).
+        await self._office.send_and_terminate(msg, reason, kind)
 
     async def _store(self, deliveries: list[_Delivery]) -> list[_Delivery] | None:
         """Write the rows, retrying outages; return the deliveries to ack (None: gave up)."""
@@ -250,7 +255,7 @@ class UsageConsumer:
                     return stored or None
                 if not isinstance(exc, asyncpg.PostgresError):
                     raise
-                await self._terminate(delivery.msg, f"Postgres refused the row: {exc}")
+                await self._terminate(delivery.msg, f"Postgres refused the row: {exc}", "refused")
                 continue
             self._count(1, inserted)
             stored.append(delivery)

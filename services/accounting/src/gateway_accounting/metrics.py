@@ -36,6 +36,12 @@ class AccountingMetrics:
         self.poison_messages = Counter(
             "accounting_poison_messages", "Messages terminated because they can never be stored", registry=r
         )
+        self.dead_letters = Counter(
+            "accounting_dead_letters",
+            "Usage messages dead-lettered, by kind (poison, refused, max_deliveries): alert on any",
+            ["kind"],
+            registry=r,
+        )
         self.errors = Counter(
             "accounting_errors", "Consumer failures by kind (nats, postgres, ack)", ["kind"], registry=r
         )

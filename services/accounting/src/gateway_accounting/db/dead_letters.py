@@ -36,8 +36,8 @@ async def insert_dead_letter(
 
 
 _LIST_UNRESOLVED_DEAD_LETTERS = """
-SELECT id, stream_sequence, subject, msg_id, payload, error, received_at, resolved_at FROM
-    accounting.dead_letters
+SELECT id, stream_sequence, subject, msg_id, payload, error, received_at, resolved_at, deliveries
+    FROM accounting.dead_letters
 WHERE resolved_at IS NULL
 ORDER BY received_at, id
 LIMIT $1
@@ -71,5 +71,37 @@ async def resolve_dead_letter(
     tag = await conn.execute(
         _RESOLVE_DEAD_LETTER,
         id,
+    )
+    return int(tag.rpartition(" ")[2])
+
+
+_RECORD_DEAD_LETTER = """
+INSERT INTO accounting.dead_letters (stream_sequence, subject, msg_id, payload, error, deliveries)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (subject, stream_sequence, msg_id) DO NOTHING
+"""
+
+
+async def record_dead_letter(
+    conn: Executor,
+    *,
+    stream_sequence: int,
+    subject: str,
+    msg_id: str | None,
+    payload: bytes,
+    error: str,
+    deliveries: int,
+) -> int:
+    """Keep a message the consumer gave up on, once: returns 1 when it was recorded now, 0 when
+    the same message (subject, stream sequence, msg id) was already recorded.
+    """
+    tag = await conn.execute(
+        _RECORD_DEAD_LETTER,
+        stream_sequence,
+        subject,
+        msg_id,
+        payload,
+        error,
+        deliveries,
     )
     return int(tag.rpartition(" ")[2])

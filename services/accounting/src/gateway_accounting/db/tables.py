@@ -68,6 +68,7 @@ class DeadLetter:
     error: str
     received_at: datetime.datetime
     resolved_at: datetime.datetime | None
+    deliveries: int
 
 
 @dataclass(frozen=True, slots=True)
