@@ -10,9 +10,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUF := tools/node/node_modules/.bin/buf
 SRC_DIRS := proto/python/src libs/common/src libs/providers/src services/proxy/src services/control/src \
-            services/accounting/src services/health/src tools/devstack/src tools/fakes/src
+            services/accounting/src services/health/src tools/devstack/src tools/fakes/src tools/bench/src
 
-.PHONY: help bootstrap dev stack test pytest lint fmt typecheck proto proto-check buf-lint sqlc sqlc-check migrate config-docs clean
+.PHONY: help bootstrap dev stack test pytest lint fmt typecheck proto proto-check buf-lint sqlc sqlc-check migrate config-docs bench clean
 
 help:
 	@echo "make dev          run the whole gateway on embedded Postgres/Valkey/NATS (Ctrl-C stops it)"
@@ -21,6 +21,7 @@ help:
 	@echo "make proto-check  fail when the committed generated code is stale; buf lint"
 	@echo "make sqlc         regenerate the database access code;  make sqlc-check: fail when stale"
 	@echo "make migrate      apply every service's migrations to DATABASE_URL (or the dev stack)"
+	@echo "make bench        proxy vs. an nginx canned upstream with wrk, one pinned worker (BENCH_ARGS=--profile)"
 	@echo "make config-docs  regenerate docs/configuration.md from the settings classes"
 	@echo "make lint         ruff and mypy --strict;  make fmt: format"
 
@@ -75,6 +76,9 @@ sqlc: bootstrap
 
 sqlc-check: bootstrap
 	tools/sqlcgen/check.sh
+
+bench: bootstrap
+	$(PY) -m gateway_bench $(BENCH_ARGS)
 
 config-docs: bootstrap
 	$(PY) tools/scripts/gen_config_docs.py

@@ -11,6 +11,7 @@ from __future__ import annotations
 from gateway_common.logging import configure_logging
 from gateway_common.settings import load_settings
 from gateway_common.telemetry import configure_tracing
+from gateway_providers import Endpoint
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -23,6 +24,7 @@ from gateway_proxy.errors import GatewayError, MethodNotAllowed, NotFound
 from gateway_proxy.lifespan import make_lifespan
 from gateway_proxy.metrics import ProxyMetrics
 from gateway_proxy.routes.chat import chat_completions
+from gateway_proxy.routes.endpoints import json_endpoint, transcription_endpoint
 from gateway_proxy.routes.health import healthz, metrics, readyz
 from gateway_proxy.routes.models import list_models, retrieve_model
 from gateway_proxy.settings import ProxySettings
@@ -37,6 +39,12 @@ def create_app(settings: ProxySettings | None = None) -> Starlette:
     proxy_metrics = ProxyMetrics()
     routes = [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/completions", json_endpoint(Endpoint.COMPLETIONS), methods=["POST"]),
+        Route("/v1/embeddings", json_endpoint(Endpoint.EMBEDDINGS), methods=["POST"]),
+        Route("/v1/images/generations", json_endpoint(Endpoint.IMAGES_GENERATIONS), methods=["POST"]),
+        Route("/v1/audio/speech", json_endpoint(Endpoint.AUDIO_SPEECH), methods=["POST"]),
+        Route("/v1/audio/transcriptions", transcription_endpoint(), methods=["POST"]),
+        Route("/v1/moderations", json_endpoint(Endpoint.MODERATIONS), methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model_id:path}", retrieve_model, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
@@ -45,7 +53,14 @@ def create_app(settings: ProxySettings | None = None) -> Starlette:
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(RequestContextMiddleware, metrics=proxy_metrics)],
+        middleware=[
+            Middleware(
+                RequestContextMiddleware,
+                metrics=proxy_metrics,
+                max_headers=settings.max_headers,
+                max_header_bytes=settings.max_header_bytes,
+            )
+        ],
         exception_handlers={GatewayError: _gateway_error, HTTPException: _http_error},
         lifespan=make_lifespan(settings, proxy_metrics),
     )

@@ -71,44 +71,64 @@ def parse_json_object(raw: bytes) -> dict[str, object]:
 
 
 @dataclass(frozen=True, slots=True)
-class ChatRequest:
-    """What the gateway reads from a chat completion body; the body itself is forwarded whole."""
+class ClientRequest:
+    """What the gateway reads from a request body (model, stream flags); the body is forwarded whole."""
 
     model: str
     stream: bool
     include_usage: bool
 
 
-def validate_chat(body: Mapping[str, object]) -> ChatRequest:
+# The name the chat validator's result had before other endpoints shared it.
+ChatRequest = ClientRequest
+
+
+def validate_chat(body: Mapping[str, object]) -> ClientRequest:
     """Check the types of `model`, `messages`, `stream` and `stream_options` (400 with param)."""
-    model = _required(body, "model", str)
+    model = required_model(body)
+    required(body, "messages", list)
+    return stream_flags(body, model)
+
+
+def required_model(body: Mapping[str, object], default: str | None = None) -> str:
+    """The `model` field: a non-empty string (or `default` when absent and one is given)."""
+    if default is not None and body.get("model") is None:
+        return default
+    model = required(body, "model", str)
     if not model:
         raise InvalidRequest("you must provide a model parameter", param="model", code="invalid_value")
-    _required(body, "messages", list)
-    stream = _optional(body, "stream", bool) or False
-    options = _optional(body, "stream_options", dict)
+    return model
+
+
+def stream_flags(body: Mapping[str, object], model: str) -> ClientRequest:
+    """Read `stream` and `stream_options.include_usage` (the latter only counts when streaming)."""
+    stream = optional(body, "stream", bool) or False
+    options = optional(body, "stream_options", dict)
     include_usage = False
     if options is not None:
-        include_usage = _optional(options, "include_usage", bool, prefix="stream_options.") or False
-    return ChatRequest(model=model, stream=stream, include_usage=stream and include_usage)
+        include_usage = optional(options, "include_usage", bool, prefix="stream_options.") or False
+    return ClientRequest(model=model, stream=stream, include_usage=stream and include_usage)
 
 
-def _required(body: Mapping[str, object], name: str, kind: type[T]) -> T:
+def required(body: Mapping[str, object], name: str, kind: type[T]) -> T:
+    """The field `name`, which must be present, not null and of JSON type `kind` (else 400)."""
     if name not in body or body[name] is None:
         raise InvalidRequest(
             f"Missing required parameter: '{name}'.", param=name, code="missing_required_parameter"
         )
-    return _typed(body[name], name, kind)
+    return typed(body[name], name, kind)
 
 
-def _optional(body: Mapping[str, object], name: str, kind: type[T], prefix: str = "") -> T | None:
+def optional(body: Mapping[str, object], name: str, kind: type[T], prefix: str = "") -> T | None:
+    """The field `name` when present and not null, checked to be of JSON type `kind` (else 400)."""
     value = body.get(name)
     if value is None:
         return None
-    return _typed(value, prefix + name, kind)
+    return typed(value, prefix + name, kind)
 
 
-def _typed(value: object, param: str, kind: type[T]) -> T:
+def typed(value: object, param: str, kind: type[T]) -> T:
+    """`value` itself when it has JSON type `kind`; 400 `invalid_type` naming `param` otherwise."""
     # bool is an int subclass in Python but not in JSON.
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise InvalidRequest(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from gateway_common.logging import key_id_var, request_id_var, tenant_id_var
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway_proxy.errors import GatewayError
+from gateway_proxy.errors import GatewayError, HeadersTooLarge
 from gateway_proxy.metrics import ProxyMetrics
 
 log = logging.getLogger(__name__)
@@ -61,9 +61,18 @@ def request_context(scope: Scope) -> RequestContext:
 class RequestContextMiddleware:
     """Outermost middleware: request id, overhead header, request metrics."""
 
-    def __init__(self, app: ASGIApp, metrics: ProxyMetrics) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: ProxyMetrics,
+        *,
+        max_headers: int = 64,
+        max_header_bytes: int = 32 * 1024,
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.max_headers = max_headers
+        self.max_header_bytes = max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -91,6 +100,10 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
+            oversized = _header_limit_error(scope["headers"], self.max_headers, self.max_header_bytes)
+            if oversized is not None:
+                await oversized.response()(scope, receive, send_with_headers)
+                return
             await self.app(scope, receive, send_with_headers)
         except Exception:
             # Starlette's ServerErrorMiddleware sits outside this one and would answer in plain
@@ -110,6 +123,22 @@ class RequestContextMiddleware:
         self.metrics.request_duration.labels(label).observe(time.perf_counter() - context.started)
         if context.overhead_s is not None:
             self.metrics.overhead.labels(label).observe(context.overhead_s)
+
+
+def _header_limit_error(
+    headers: list[tuple[bytes, bytes]], max_headers: int, max_bytes: int
+) -> HeadersTooLarge | None:
+    """431 when the request has too many headers or too many header bytes, else None."""
+    if len(headers) > max_headers:
+        return HeadersTooLarge(
+            f"The request has {len(headers)} headers; the gateway accepts at most {max_headers}."
+        )
+    size = 0
+    for name, value in headers:
+        size += len(name) + len(value) + 4  # ": " and CRLF, as on the wire
+    if size > max_bytes:
+        return HeadersTooLarge(f"The request headers exceed the gateway's limit of {max_bytes} bytes.")
+    return None
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -12,6 +12,7 @@ The tree (status, `type`, typical `code`):
     ├── NotFound                404   invalid_request_error  model_not_found, unknown_url
     ├── MethodNotAllowed        405   invalid_request_error  method_not_allowed
     ├── PayloadTooLarge         413   invalid_request_error  request_too_large
+    ├── HeadersTooLarge         431   invalid_request_error  request_header_fields_too_large
     ├── RateLimited             429   rate_limit_error       rate_limit_exceeded (issue 4's guards)
     ├── UpstreamFailed     502/4xx/5xx from the provider's error via the adapter's parse_error,
     │                                 or upstream_unreachable (502)
@@ -126,6 +127,14 @@ class PayloadTooLarge(GatewayError):
     status = 413
     type = "invalid_request_error"
     code = "request_too_large"
+
+
+class HeadersTooLarge(GatewayError):
+    """More request headers, or more header bytes, than MAX_HEADERS / MAX_HEADER_BYTES."""
+
+    status = 431
+    type = "invalid_request_error"
+    code = "request_header_fields_too_large"
 
 
 class RateLimited(GatewayError):

@@ -7,9 +7,11 @@ it with httpx, and answer:
 
 - sync: the upstream body bytes as they came (no re-serialisation) with the upstream status;
 - stream: an `SSERelayResponse` over the adapter's incremental parser;
+- binary (speech audio): a `BytesRelayResponse` that passes chunks through as they arrive;
 - upstream error: the adapter's `parse_error`, rendered as OpenAI's error JSON.
 
-Every finished attempt ends in one usage event, submitted to the background publisher.
+Every finished attempt ends in one usage event, submitted to the background publisher, with
+what `metering` reads from the request and response (tokens estimated when none are reported).
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ from starlette.responses import Response
 from gateway_proxy.auth import Principal
 from gateway_proxy.context import RequestContext
 from gateway_proxy.errors import GatewayError, ServiceUnavailable, UpstreamFailed
+from gateway_proxy.metering import meter_request, meter_response, meter_stream
 from gateway_proxy.metrics import ProxyMetrics
+from gateway_proxy.passthrough import BytesRelayResponse
 from gateway_proxy.relay import SSERelayResponse, StreamOutcome
 from gateway_proxy.routing import candidate_deployments
 from gateway_proxy.runtime import DeploymentRuntime, ModelRuntime, RuntimeConfig
+from gateway_proxy.tokens import TokenEstimator
 from gateway_proxy.upstream import build_httpx_request, transport_error
 from gateway_proxy.usage import UsageRecord, build_usage_event
 from gateway_proxy.usage_publisher import UsagePublisher
@@ -40,6 +45,8 @@ log = logging.getLogger(__name__)
 
 # An upstream error body is read for its message only; a larger one is cut off here.
 _MAX_ERROR_BODY = 64 * 1024
+# Endpoints whose success body is relayed chunk by chunk rather than read whole.
+_BINARY_STREAMED = frozenset({Endpoint.AUDIO_SPEECH})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +73,10 @@ class Forwarder:
         *,
         instance_id: str,
         rng: random.Random | None = None,
+        estimator: TokenEstimator | None = None,
     ) -> None:
         self._client = client
+        self._estimator = estimator or TokenEstimator()
         self._publisher = publisher
         self._metrics = metrics
         self._instance_id = instance_id
@@ -92,6 +101,7 @@ class Forwarder:
             started_unix=context.started_unix,
             started=context.started,
         )
+        meter_request(record, job.endpoint, job.body)
         try:
             upstream = deployment.provider.adapter.build_request(
                 job.endpoint, {**job.body, "model": deployment.upstream_model}, deployment.target
@@ -123,6 +133,8 @@ class Forwarder:
         is_sse = response.headers.get("content-type", "").startswith("text/event-stream")
         if job.stream and response.status_code < 400 and is_sse:
             return self._relay(job, record, deployment, context, sent, response, deadline)
+        if job.endpoint in _BINARY_STREAMED and response.status_code < 400:
+            return self._pass_bytes(record, deployment, context, sent, response, deadline)
         return await self._complete(job, record, deployment, context, sent, response, deadline)
 
     async def _complete(
@@ -157,7 +169,7 @@ class Forwarder:
         elapsed = self._upstream_done(deployment, context, sent)
         record.add_attempt(deployment, response.status_code, "", elapsed)
         record.status_code = response.status_code
-        record.usage = parsed.usage
+        meter_response(record, job.endpoint, job.body, parsed.body, parsed.usage, self._estimator)
         self._submit(record, context)
         media_type = response.headers.get("content-type", "application/json")
         return Response(parsed.body, status_code=response.status_code, media_type=media_type)
@@ -178,7 +190,7 @@ class Forwarder:
         parser = deployment.provider.adapter.new_stream_parser(job.endpoint)
 
         def on_finish(outcome: StreamOutcome) -> None:
-            record.usage = parser.usage
+            meter_stream(record, job.body, parser.usage, outcome.streamed_text, self._estimator)
             record.client_disconnected = outcome.client_disconnected
             record.error_code = outcome.error_code
             if outcome.first_event_at is not None:
@@ -194,6 +206,29 @@ class Forwarder:
         return SSERelayResponse(
             response, parser, include_usage=job.include_usage, deadline=deadline, on_finish=on_finish
         )
+
+    def _pass_bytes(
+        self,
+        record: UsageRecord,
+        deployment: DeploymentRuntime,
+        context: RequestContext,
+        sent: float,
+        response: httpx.Response,
+        deadline: float,
+    ) -> BytesRelayResponse:
+        elapsed = self._upstream_done(deployment, context, sent)
+        record.add_attempt(deployment, response.status_code, "", elapsed)
+        record.status_code = response.status_code
+
+        def on_finish(outcome: StreamOutcome) -> None:
+            record.client_disconnected = outcome.client_disconnected
+            record.error_code = outcome.error_code
+            if outcome.error_code and not outcome.client_disconnected:
+                self._metrics.upstream_errors.labels(deployment.provider.type, outcome.error_code).inc()
+                log.warning("binary relay ended early", extra={"error_code": outcome.error_code})
+            self._submit(record, context)
+
+        return BytesRelayResponse(response, deadline=deadline, on_finish=on_finish)
 
     def _upstream_done(self, deployment: DeploymentRuntime, context: RequestContext, sent: float) -> float:
         elapsed = time.perf_counter() - sent

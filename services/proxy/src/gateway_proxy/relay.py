@@ -19,8 +19,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
 
 import httpx
 from gateway_providers import ProviderError, StreamEvent, StreamParser
@@ -29,6 +29,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from gateway_proxy.errors import sse_error_event
+from gateway_proxy.tokens import append_choice_text
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ class StreamOutcome:
     error_code: str = ""
     upstream_error: ProviderError | None = None
     client_disconnected: bool = False
+    # The generated text relayed so far, for a token estimate when the provider's usage never came.
+    streamed_text: list[str] = field(default_factory=list)
 
 
 def select_events(events: Sequence[StreamEvent], *, include_usage: bool, outcome: StreamOutcome) -> bytes:
@@ -54,6 +57,8 @@ def select_events(events: Sequence[StreamEvent], *, include_usage: bool, outcome
             continue
         if event.error is not None and outcome.upstream_error is None:
             outcome.upstream_error = event.error
+        if isinstance(event.data, dict):
+            append_choice_text(event.data, outcome.streamed_text)
         parts.append(event.raw)
     outcome.events_sent += len(parts)
     return b"".join(parts)
@@ -85,26 +90,11 @@ class SSERelayResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         outcome = StreamOutcome()
-        relay = asyncio.create_task(self._relay(send, outcome))
-        watcher = asyncio.create_task(_wait_for_disconnect(receive))
+        disconnected = True  # unless the relay finishes: a cancellation means the client left
         try:
-            await asyncio.wait({relay, watcher}, return_when=asyncio.FIRST_COMPLETED)
-            if relay.done():
-                try:
-                    relay.result()
-                except OSError:  # the server could not write to a client that went away
-                    outcome.client_disconnected = True
-            else:
-                outcome.client_disconnected = True
-        except asyncio.CancelledError:
-            outcome.client_disconnected = True
-            raise
+            disconnected = await run_until_disconnect(self._relay(send, outcome), receive)
         finally:
-            watcher.cancel()
-            if not relay.done():
-                relay.cancel()
-                with contextlib.suppress(asyncio.CancelledError, OSError):
-                    await relay
+            outcome.client_disconnected = disconnected
             if outcome.client_disconnected and not outcome.error_code:
                 outcome.error_code = "client_disconnected"
             try:
@@ -151,6 +141,31 @@ class SSERelayResponse(Response):
         outcome.error_code = code
         error_type = "timeout_error" if code.endswith("timeout") else "server_error"
         return sse_error_event(message, type=error_type, code=code)
+
+
+async def run_until_disconnect(work: Coroutine[None, None, None], receive: Receive) -> bool:
+    """Run `work` (the body relay) until it ends or the client leaves; True if the client left.
+
+    The client leaving is `http.disconnect` or an OSError from a send to a gone client; either
+    cancels the relay at once, which closes the upstream read in progress.
+    """
+    relay = asyncio.create_task(work)
+    watcher = asyncio.create_task(_wait_for_disconnect(receive))
+    try:
+        await asyncio.wait({relay, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if not relay.done():
+            return True
+        try:
+            relay.result()
+        except OSError:  # the server could not write to a client that went away
+            return True
+        return False
+    finally:
+        watcher.cancel()
+        if not relay.done():
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError, OSError):
+                await relay
 
 
 async def _wait_for_disconnect(receive: Receive) -> None:

@@ -8,6 +8,8 @@ lists every setting.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from gateway_common.settings import GatewaySettings
 from pydantic import Field, SecretStr
 
@@ -49,6 +51,10 @@ class ProxySettings(GatewaySettings):
 
     # Request hygiene.
     max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Granian itself refuses 100+ headers or ~400 KiB of them with a bare 431; these tighter
+    # limits answer in OpenAI's error shape.
+    max_headers: int = Field(default=64, ge=8)
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024)
 
     # Virtual-key cache: positive entries, and a short negative cache for unknown digests.
     key_cache_ttl_s: float = Field(default=30.0, gt=0)
@@ -65,6 +71,10 @@ class ProxySettings(GatewaySettings):
     usage_publish_timeout_s: float = Field(default=2.0, gt=0)
     usage_publish_concurrency: int = Field(default=64, ge=1)
     usage_flush_timeout_s: float = Field(default=10.0, gt=0)
+    # On-disk spool for usage events NATS could not take (spool.py): one slot per process under
+    # this directory (relative to the working directory), bounded in bytes, alert at 80 %.
+    usage_spool_dir: Path = Path(".run/usage-spool")
+    usage_spool_max_bytes: int = Field(default=1024 * 1024 * 1024, ge=64 * 1024)
 
     # Rate-limit defaults (enforced by the guards of issue 4; 0 = unlimited).
     default_key_rpm: int = Field(default=0, ge=0)
@@ -73,3 +83,16 @@ class ProxySettings(GatewaySettings):
     default_tenant_rpm: int = Field(default=0, ge=0)
     default_tenant_tpm: int = Field(default=0, ge=0)
     default_tenant_max_parallel: int = Field(default=0, ge=0)
+
+    # Guards (issue 4; see the README's "Guards" section). Key store fallback and staleness:
+    key_stale_s: float = Field(default=120.0, ge=0)
+    key_control_timeout_s: float = Field(default=0.5, gt=0)
+    key_control_concurrency: int = Field(default=16, ge=1)
+    # Rate limits: Redis calls time out fast; during an outage each replica enforces limit ÷ replicas.
+    rate_limit_redis_timeout_s: float = Field(default=0.05, gt=0, le=1.0)
+    rate_limit_outage_retry_s: float = Field(default=1.0, gt=0)
+    rate_limit_lease_ttl_s: float = Field(default=30.0, ge=1.0)
+    proxy_replicas: int = Field(default=1, ge=1)
+    # Idempotency-Key: how long a response is replayed, and the largest response recorded.
+    idempotency_ttl_s: int = Field(default=86_400, ge=60)
+    idempotency_max_bytes: int = Field(default=1024 * 1024, ge=1024)

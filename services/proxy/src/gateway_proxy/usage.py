@@ -42,6 +42,10 @@ class UsageRecord:
     status_code: int = 0
     error_code: str = ""
     usage: Usage | None = None
+    estimated: bool = False  # the gateway counted the tokens (the provider reported none)
+    images: int = 0
+    characters: int = 0
+    audio_seconds: int = 0
     time_to_first_token_s: float | None = None
     client_disconnected: bool = False
     gateway_overhead_s: float = 0.0
@@ -90,6 +94,10 @@ def build_usage_event(record: UsageRecord, *, instance_id: str, finished: float 
             completion_tokens=usage.completion_tokens,
             cached_prompt_tokens=usage.cached_prompt_tokens,
             reasoning_tokens=usage.reasoning_tokens,
+            estimated=record.estimated,
+            images=record.images,
+            characters=record.characters,
+            audio_seconds=record.audio_seconds,
         ),
         pricing=record.pricing,
         pricing_revision=record.pricing_revision,

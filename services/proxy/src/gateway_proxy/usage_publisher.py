@@ -2,12 +2,19 @@
 
 `submit` only serializes and enqueues (never awaits). A background task takes events in
 batches and publishes them concurrently to `gateway.usage.v1` with `Nats-Msg-Id = request_id`,
-so a re-publish after a lost ack is deduplicated by the USAGE stream. While NATS is
-unreachable, events stay queued and are retried with backoff; the queue is bounded, and an
-event that finds it full is dropped with an error log and a metric. (The on-disk spool that
-survives a crash or a long outage, per DESIGN.md, belongs to the accounting issue.)
+so a re-publish after a lost ack is deduplicated by the USAGE stream. The queue is bounded; an
+event that finds it full is dropped with an error log and a metric.
 
-`close` flushes what is queued within a time budget on shutdown and reports what it could not.
+With a spool (`spool.py`, the normal configuration): an event whose publish fails or times out,
+or that comes while NATS is disconnected, is appended to the on-disk spool (fsynced per batch)
+instead of being retried in memory, and a second task replays the spool whenever NATS is
+connected, deleting each segment once JetStream acknowledged all of it. Replays carry the same
+`Nats-Msg-Id`, and accounting's `ON CONFLICT (request_id) DO NOTHING` covers replays older than
+the stream's duplicate window, so a replay never double counts. Without a spool, failed events
+stay queued and are retried with backoff.
+
+`close` flushes what is queued within a time budget on shutdown, spools what it could not
+publish, and reports how many events were lost (neither published nor spooled).
 """
 
 from __future__ import annotations
@@ -15,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
 
 import nats.errors
 from gateway_common.names import USAGE_SUBJECT
@@ -24,18 +30,15 @@ from gateway_proto.v1.usage_pb2 import UsageEvent
 from nats.js.errors import Error as JetStreamError
 
 from gateway_proxy.metrics import ProxyMetrics
+from gateway_proxy.spool import SpooledEvent, UsageSpool
 
 log = logging.getLogger(__name__)
 
 _MAX_BACKOFF_S = 2.0
+_REPLAY_IDLE_S = 0.5
 
-
-@dataclass(frozen=True, slots=True)
-class QueuedEvent:
-    """A serialized UsageEvent and the id that deduplicates it."""
-
-    request_id: str
-    payload: bytes
+# A queued event is exactly what the spool stores: its serialized form and its request id.
+QueuedEvent = SpooledEvent
 
 
 class UsagePublisher:
@@ -49,6 +52,7 @@ class UsagePublisher:
         queue_size: int,
         publish_timeout_s: float,
         concurrency: int,
+        spool: UsageSpool | None = None,
     ) -> None:
         self._nats = nats
         self._metrics = metrics
@@ -58,6 +62,8 @@ class UsagePublisher:
         self._in_flight: list[QueuedEvent] = []
         self._closing = False
         self._task: asyncio.Task[None] | None = None
+        self._spool = spool
+        self._replay_task: asyncio.Task[None] | None = None
 
     @property
     def pending(self) -> int:
@@ -77,11 +83,14 @@ class UsagePublisher:
         self._metrics.usage_queue_depth.set(self._queue.qsize())
 
     def start(self) -> None:
-        """Start the publishing task."""
+        """Start the publishing task (and the spool's replay task when there is a spool)."""
         self._task = asyncio.create_task(self._run(), name="usage-publisher")
+        if self._spool is not None:
+            self._replay_task = asyncio.create_task(self._replay_forever(self._spool), name="usage-replay")
 
     async def close(self, timeout_s: float) -> int:
-        """Publish what is queued (waiting at most `timeout_s`), stop, and return how many were lost."""
+        """Publish what is queued (waiting at most `timeout_s`), spool the rest, stop, and return
+        how many events were lost."""
         self._closing = True
         task = self._task
         if task is None:
@@ -92,7 +101,18 @@ class UsagePublisher:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        lost = self.pending
+        if self._replay_task is not None:
+            # Whatever it had not replayed stays on disk for the next start.
+            self._replay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._replay_task
+        leftover = [*self._in_flight, *_drain(self._queue)]
+        self._in_flight = []
+        if leftover and self._spool is not None:
+            leftover = await self._spool.append(leftover)
+        if self._spool is not None:
+            self._spool.close()
+        lost = len(leftover)
         if lost:
             log.error("usage events not published before shutdown", extra={"lost_events": lost})
         return lost
@@ -111,6 +131,8 @@ class UsagePublisher:
             self._in_flight = []
 
     async def _publish_until_done(self) -> None:
+        if self._spool is not None and await self._publish_or_spool(self._spool):
+            return
         delay = 0.1
         while self._in_flight:
             if self._nats.connected:
@@ -121,6 +143,37 @@ class UsagePublisher:
                 self._metrics.usage_events.labels("retried").inc(len(self._in_flight))
             await asyncio.sleep(delay)
             delay = min(delay * 2, _MAX_BACKOFF_S)
+
+    async def _publish_or_spool(self, spool: UsageSpool) -> bool:
+        """Publish the batch once; spool what failed. False if the spool refused some (full)."""
+        if self._nats.connected:
+            results = await asyncio.gather(*(self._publish(e) for e in self._in_flight))
+            self._in_flight = [e for e, ok in zip(self._in_flight, results, strict=True) if not ok]
+        if not self._in_flight:
+            return True
+        self._in_flight = await spool.append(self._in_flight)
+        return not self._in_flight
+
+    async def _replay_forever(self, spool: UsageSpool) -> None:
+        while True:
+            if spool.size_bytes and self._nats.connected:
+                try:
+                    await self._replay(spool)
+                except OSError as exc:
+                    log.error("usage spool replay failed; retrying: %s", exc)
+            await asyncio.sleep(_REPLAY_IDLE_S)
+
+    async def _replay(self, spool: UsageSpool) -> None:
+        """Publish every spooled segment, oldest first; delete each one fully acknowledged."""
+        for segment in await spool.sealed_segments():
+            events = await spool.read(segment)
+            for start in range(0, len(events), self._concurrency):
+                chunk = events[start : start + self._concurrency]
+                results = await asyncio.gather(*(self._publish(e) for e in chunk))
+                if not all(results):
+                    return  # NATS went away again: this segment is replayed from its start later
+            await spool.remove(segment, replayed=len(events))
+            log.info("replayed a usage spool segment", extra={"replayed_events": len(events)})
 
     async def _publish(self, event: QueuedEvent) -> bool:
         try:
@@ -147,3 +200,10 @@ class UsagePublisher:
             await ensure_usage_stream(self._nats.jetstream)
         except (nats.errors.Error, JetStreamError, TimeoutError, OSError, ConnectionError) as exc:
             log.warning("could not ensure the USAGE stream: %s", exc)
+
+
+def _drain(queue: asyncio.Queue[QueuedEvent]) -> list[QueuedEvent]:
+    items: list[QueuedEvent] = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items

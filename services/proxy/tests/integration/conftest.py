@@ -68,6 +68,7 @@ class FakeModel:
     upstream_model: str = "gpt-4o-mini"
     fake_headers: dict[str, str] = field(default_factory=dict)
     timeouts: TimeoutsProto | None = None
+    settings: dict[str, str] = field(default_factory=dict)  # other provider settings
 
 
 # Every model of the standard test snapshot; each has its own provider so faults stay apart.
@@ -86,6 +87,16 @@ STANDARD_MODELS = (
         timeouts=TimeoutsProto(stream_idle_ms=300),
     ),
     FakeModel("secret-model"),
+    # The fake picks its behaviour by upstream model name (usage kinds, image encodings).
+    FakeModel("whisper-1", upstream_model="whisper-1"),
+    FakeModel("gpt-image-1", upstream_model="gpt-image-1"),
+    FakeModel("dall-e-2", upstream_model="dall-e-2"),
+    FakeModel("omni-moderation-latest", upstream_model="omni-moderation-latest"),
+    # A provider that is never asked for stream usage: the gateway must estimate the tokens.
+    FakeModel("demo-nousage", settings={"stream_usage": "false"}),
+    FakeModel(
+        "demo-sync-timeout", fake_headers={"x-fake-delay-ms": "1500"}, timeouts=TimeoutsProto(sync_ms=300)
+    ),
 )
 
 
@@ -121,7 +132,10 @@ class Harness:
                     name=f"fake-{model.name}",
                     type="openai",
                     base_url=self.fake.base_url,
-                    settings={f"header.{k}": v for k, v in model.fake_headers.items()},
+                    settings={
+                        **{f"header.{k}": v for k, v in model.fake_headers.items()},
+                        **model.settings,
+                    },
                     credentials=self.keys.seal({"api_key": self.fake.api_key}, aad=provider_id),
                 )
             )

