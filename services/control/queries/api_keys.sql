@@ -68,7 +68,7 @@ SELECT
     k.allowed_endpoints, k.rpm_limit, k.tpm_limit, k.max_parallel, k.expires_at, k.revoked_at,
     k.disabled, t.status AS tenant_status, t.rpm_limit AS tenant_rpm_limit,
     t.tpm_limit AS tenant_tpm_limit, t.max_parallel AS tenant_max_parallel,
-    statement_timestamp()::timestamptz AS read_at
+    t.allowed_models AS tenant_models, statement_timestamp()::timestamptz AS read_at
 FROM control.api_keys AS k
 JOIN control.tenants AS t ON t.id = k.tenant_id
 WHERE k.digest = @digest;
@@ -81,7 +81,7 @@ SELECT
     k.allowed_endpoints, k.rpm_limit, k.tpm_limit, k.max_parallel, k.expires_at, k.revoked_at,
     k.disabled, t.status AS tenant_status, t.rpm_limit AS tenant_rpm_limit,
     t.tpm_limit AS tenant_tpm_limit, t.max_parallel AS tenant_max_parallel,
-    statement_timestamp()::timestamptz AS read_at
+    t.allowed_models AS tenant_models, statement_timestamp()::timestamptz AS read_at
 FROM control.api_keys AS k
 JOIN control.tenants AS t ON t.id = k.tenant_id
 WHERE k.revoked_at IS NULL
@@ -89,3 +89,29 @@ WHERE k.revoked_at IS NULL
     AND k.id > @after_id
 ORDER BY k.id
 LIMIT sqlc.arg('limit');
+
+-- name: UpdateApiKeySettings :one
+-- Replace a key's name, model allow-list, limit overrides (NULL inherits) and disabled flag.
+UPDATE control.api_keys
+SET name = @name, allowed_models = @allowed_models, rpm_limit = sqlc.narg(rpm_limit),
+    tpm_limit = sqlc.narg(tpm_limit), max_parallel = sqlc.narg(max_parallel), disabled = @disabled
+WHERE id = @id
+RETURNING *;
+
+-- name: ShortenApiKeyExpiry :one
+-- Make an unrevoked key expire at @expires_at unless it already expires sooner (rotation grace).
+UPDATE control.api_keys
+SET expires_at = CASE WHEN expires_at IS NULL OR expires_at > @expires_at THEN @expires_at ELSE expires_at END
+WHERE id = @id AND revoked_at IS NULL
+RETURNING *;
+
+-- name: ListApiKeysByUser :many
+-- One page of the keys a user created for themselves, newest first, revoked ones included.
+SELECT * FROM control.api_keys
+WHERE user_id = @user_id
+ORDER BY created_at DESC, id
+LIMIT sqlc.arg('limit') OFFSET sqlc.arg('offset');
+
+-- name: CountApiKeysByUser :one
+-- How many keys a user created for themselves (for paging).
+SELECT count(*)::bigint AS total FROM control.api_keys WHERE user_id = @user_id;

@@ -33,3 +33,7 @@ FROM control.memberships AS m
 JOIN control.users AS u ON u.id = m.user_id
 WHERE m.tenant_id = @tenant_id
 ORDER BY u.email;
+
+-- name: CountTenantOwners :one
+-- How many owners a tenant has (the last owner cannot be removed or demoted).
+SELECT count(*)::bigint AS total FROM control.memberships WHERE tenant_id = @tenant_id AND role = 'owner';

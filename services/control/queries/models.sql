@@ -36,3 +36,11 @@ SET input_price_micro_usd_per_mtok = @input_price_micro_usd_per_mtok,
     reasoning_price_micro_usd_per_mtok = sqlc.narg(reasoning_price_micro_usd_per_mtok)
 WHERE id = @id
 RETURNING *;
+
+-- name: UpdateModelDetails :one
+-- Replace a model's descriptive fields and enabled flag.
+UPDATE control.models
+SET owned_by = @owned_by, capabilities = @capabilities, context_window = sqlc.narg(context_window),
+    enabled = @enabled
+WHERE id = @id
+RETURNING *;

@@ -32,3 +32,10 @@ SET credentials_ciphertext = sqlc.narg(credentials_ciphertext),
     credentials_nonce = sqlc.narg(credentials_nonce)
 WHERE id = @id
 RETURNING *;
+
+-- name: UpdateProvider :one
+-- Replace a provider's endpoint, settings and enabled flag (credentials change separately).
+UPDATE control.providers
+SET base_url = sqlc.narg(base_url), settings = @settings, enabled = @enabled
+WHERE id = @id
+RETURNING *;

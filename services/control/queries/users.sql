@@ -36,3 +36,14 @@ UPDATE control.users SET disabled = @disabled WHERE id = @id;
 -- name: SetUserPlatformAdmin :execrows
 -- Grant or withdraw the platform admin role.
 UPDATE control.users SET is_platform_admin = @is_platform_admin WHERE id = @id;
+
+-- name: CountUsers :one
+-- How many users exist (for paging).
+SELECT count(*)::bigint AS total FROM control.users;
+
+-- name: UpdateUser :one
+-- Replace a user's display name, disabled flag and platform admin role.
+UPDATE control.users
+SET display_name = @display_name, disabled = @disabled, is_platform_admin = @is_platform_admin
+WHERE id = @id
+RETURNING *;

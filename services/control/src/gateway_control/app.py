@@ -2,7 +2,7 @@
 
     /healthz /readyz /metrics          probes, no auth
     /api/v1/auth/login                 local sign-in, no auth
-    /api/v1/...                        admin API: bearer token + platform admin guard
+    /api/v1/...                        API: bearer token, then platform or tenant role guards
     /internal/keys/{digest}            data plane's key lookup: Bearer INTERNAL_TOKEN
     /schema                            OpenAPI (every route has an operation id)
 
@@ -23,21 +23,25 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
+from gateway_control.domain.audit.controllers import AuditController
 from gateway_control.domain.audit.services import Actor
 from gateway_control.domain.auth.controllers import AuthController
 from gateway_control.domain.internal.controllers import InternalKeyController
 from gateway_control.domain.keys.controllers import ApiKeyController
+from gateway_control.domain.memberships.controllers import MembershipController
 from gateway_control.domain.models.controllers import ModelController
 from gateway_control.domain.providers.controllers import ProviderController
 from gateway_control.domain.routes.controllers import RouteController
+from gateway_control.domain.settings.controllers import SettingsController
 from gateway_control.domain.system.controllers import SystemController
 from gateway_control.domain.tenants.controllers import TenantController
 from gateway_control.domain.usage.controllers import UsageController
-from gateway_control.errors import exception_handlers
+from gateway_control.domain.users.controllers import UserController
+from gateway_control.errors import AuthenticationError, exception_handlers
 from gateway_control.lifespan import SETTINGS_KEY, lifespan
 from gateway_control.middleware import request_id_middleware
-from gateway_control.security.guards import require_role
-from gateway_control.security.principal import Principal, Role
+from gateway_control.security.guards import require_authenticated
+from gateway_control.security.principal import Principal
 from gateway_control.settings import ControlSettings, load_control_settings
 from gateway_control.state import ControlState, control_state
 
@@ -63,6 +67,14 @@ def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     )
 
 
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    """The authenticated caller (set by the route's guard, which always runs first)."""
+    principal = request.scope.get("user")
+    if not isinstance(principal, Principal):
+        raise AuthenticationError("a bearer token is required")
+    return principal
+
+
 def _openapi() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Open Model Gateway control API",
@@ -86,15 +98,19 @@ def create_app(settings: ControlSettings | None = None) -> Litestar:
         path=API_PREFIX,
         route_handlers=[
             TenantController,
+            MembershipController,
+            UserController,
+            SettingsController,
             ApiKeyController,
             ProviderController,
             ModelController,
             RouteController,
             UsageController,
+            AuditController,
         ],
-        # Authenticates the bearer token, then requires the platform admin role. Issue 6 adds
-        # tenant-role guards per route, built on the same `authenticate`.
-        guards=[require_role(Role.PLATFORM_ADMIN)],
+        # Every route authenticates; controllers and routes add platform or tenant role guards
+        # (security/guards.py), and key-level checks happen where the key's tenant is known.
+        guards=[require_authenticated],
         security=[{_SECURITY_SCHEME: []}],
     )
     public_api = Router(path=API_PREFIX, route_handlers=[AuthController])
@@ -111,6 +127,7 @@ def create_app(settings: ControlSettings | None = None) -> Litestar:
         dependencies={
             "control": Provide(provide_control, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),
+            "principal": Provide(provide_principal, sync_to_thread=False),
         },
         exception_handlers=exception_handlers(),
         middleware=[request_id_middleware, metrics.middleware],

@@ -6,6 +6,7 @@
     ├── InvalidInputError           422 invalid_input: well-formed, but refers to nothing / breaks a rule
     ├── AuthenticationError         401 unauthorized: no valid bearer token or credentials
     ├── PermissionDeniedError       403 forbidden: authenticated but not allowed
+    ├── RateLimitedError            429 rate_limited: too many attempts (Retry-After set)
     └── DependencyUnavailableError  503 <name>_unavailable: Postgres, accounting, ... unreachable
 
 Errors raised by the repositories' driver (psycopg) are mapped here too, by SQLSTATE class:
@@ -80,6 +81,17 @@ class PermissionDeniedError(ControlError):
     code = "forbidden"
 
 
+class RateLimitedError(ControlError):
+    """Too many attempts; retry after `retry_after_s` seconds."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message, details={"retry_after_s": retry_after_s})
+        self.retry_after_s = retry_after_s
+
+
 class DependencyUnavailableError(ControlError):
     """A dependency (Postgres, Redis, accounting) cannot be reached right now."""
 
@@ -142,7 +154,8 @@ def error_response(
 def _control_error(request: Request[Any, Any, Any], exc: ControlError) -> Response[dict[str, Any]]:
     if exc.status_code >= 500:
         log.error("%s: %s", exc.code, exc.message)
-    return error_response(request, exc.status_code, exc.code, exc.message, exc.details)
+    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, RateLimitedError) else None
+    return error_response(request, exc.status_code, exc.code, exc.message, exc.details, headers)
 
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:

@@ -38,6 +38,7 @@ from gateway_control.publishing.key_cache import KeyRecordPublisher
 from gateway_control.publishing.publisher import ConfigPublisher
 from gateway_control.publishing.snapshot_store import BUCKET_HISTORY
 from gateway_control.security.envelope import EnvelopeCipher
+from gateway_control.security.login_limits import LoginRateLimiter
 from gateway_control.security.passwords import PasswordHashing
 from gateway_control.security.tokens import AccessTokens
 from gateway_control.settings import ControlSettings
@@ -62,6 +63,12 @@ def _build_state(settings: ControlSettings, db: Database, redis: Redis, nats: Na
         nats=nats,
         accounting=AccountingClient(settings.accounting_grpc_target, settings.grpc_timeout_s),
         passwords=PasswordHashing(),
+        login_limits=LoginRateLimiter(
+            redis,
+            per_email=settings.login_max_failures_per_email,
+            per_ip=settings.login_max_failures_per_ip,
+            window_s=settings.login_failure_window_s,
+        ),
         tokens=AccessTokens(
             settings.jwt_secret.get_secret_value(),
             issuer=settings.jwt_issuer,

@@ -65,6 +65,11 @@ class ControlSettings(GatewaySettings):
     master_key: SecretStr
     master_key_id: Annotated[str, Field(min_length=1, max_length=64)] = "mk1"
 
+    # Failed sign-ins allowed per email and per client address within the window.
+    login_max_failures_per_email: Annotated[int, Field(ge=1, le=10_000)] = 10
+    login_max_failures_per_ip: Annotated[int, Field(ge=1, le=100_000)] = 100
+    login_failure_window_s: Annotated[int, Field(ge=1, le=86_400)] = 900
+
     accounting_grpc_target: str = "127.0.0.1:50051"
     health_grpc_target: str = "127.0.0.1:50052"
     grpc_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0

@@ -15,6 +15,7 @@ from gateway_control.database import Database
 from gateway_control.publishing.key_cache import KeyRecordPublisher
 from gateway_control.publishing.publisher import ConfigPublisher
 from gateway_control.security.envelope import EnvelopeCipher
+from gateway_control.security.login_limits import LoginRateLimiter
 from gateway_control.security.passwords import PasswordHashing
 from gateway_control.security.tokens import AccessTokens
 from gateway_control.settings import ControlSettings
@@ -32,6 +33,7 @@ class ControlState:
     nats: NatsConnection
     accounting: AccountingClient
     passwords: PasswordHashing
+    login_limits: LoginRateLimiter
     tokens: AccessTokens
     envelope: EnvelopeCipher
     publisher: ConfigPublisher

@@ -30,7 +30,7 @@ def test_migrate_applies_once_and_is_idempotent(control_env: dict[str, str], tmp
     assert '"applied":[]' in second.stderr.replace(" ", "")
     with psycopg.connect(control_env["DATABASE_URL"]) as conn:
         versions = conn.execute("SELECT version FROM control.schema_migrations").fetchall()
-    assert versions == [("0001_init",)]
+    assert versions == [("0001_init",), ("0002_rbac_auth",)]
 
 
 def test_bad_setting_exits_2_naming_it(control_env: dict[str, str], tmp_path: Any) -> None:

@@ -33,6 +33,7 @@ def _row(**overrides: object) -> GetKeyRecordByDigestRow:
         "tenant_rpm_limit": None,
         "tenant_tpm_limit": 100_000,
         "tenant_max_parallel": 4,
+        "tenant_models": [],
         "read_at": READ_AT,
     }
     fields.update(overrides)

@@ -56,6 +56,7 @@ class GetKeyRecordByDigestRow:
     tenant_rpm_limit: int | None
     tenant_tpm_limit: int | None
     tenant_max_parallel: int | None
+    tenant_models: list[str]
     read_at: datetime.datetime
 
 
@@ -82,6 +83,7 @@ class ListKeyRecordsRow:
     tenant_rpm_limit: int | None
     tenant_tpm_limit: int | None
     tenant_max_parallel: int | None
+    tenant_models: list[str]
     read_at: datetime.datetime
 
 
@@ -336,7 +338,7 @@ SELECT
     k.allowed_endpoints, k.rpm_limit, k.tpm_limit, k.max_parallel, k.expires_at, k.revoked_at,
     k.disabled, t.status AS tenant_status, t.rpm_limit AS tenant_rpm_limit,
     t.tpm_limit AS tenant_tpm_limit, t.max_parallel AS tenant_max_parallel,
-    statement_timestamp()::timestamptz AS read_at
+    t.allowed_models AS tenant_models, statement_timestamp()::timestamptz AS read_at
 FROM control.api_keys AS k
 JOIN control.tenants AS t ON t.id = k.tenant_id
 WHERE k.digest = %(digest)s
@@ -367,7 +369,7 @@ SELECT
     k.allowed_endpoints, k.rpm_limit, k.tpm_limit, k.max_parallel, k.expires_at, k.revoked_at,
     k.disabled, t.status AS tenant_status, t.rpm_limit AS tenant_rpm_limit,
     t.tpm_limit AS tenant_tpm_limit, t.max_parallel AS tenant_max_parallel,
-    statement_timestamp()::timestamptz AS read_at
+    t.allowed_models AS tenant_models, statement_timestamp()::timestamptz AS read_at
 FROM control.api_keys AS k
 JOIN control.tenants AS t ON t.id = k.tenant_id
 WHERE k.revoked_at IS NULL
@@ -398,3 +400,123 @@ async def list_key_records(
             },
         )
         return await cur.fetchall()
+
+
+_UPDATE_API_KEY_SETTINGS = """
+UPDATE control.api_keys
+SET name = %(name)s, allowed_models = %(allowed_models)s, rpm_limit = %(rpm_limit)s,
+    tpm_limit = %(tpm_limit)s, max_parallel = %(max_parallel)s, disabled = %(disabled)s
+WHERE id = %(id)s
+RETURNING id, tenant_id, user_id, name, digest, prefix, last4, allowed_models, allowed_endpoints,
+    rpm_limit, tpm_limit, max_parallel, expires_at, revoked_at, disabled, created_at, updated_at,
+    last_rotated_from
+"""
+
+
+async def update_api_key_settings(
+    conn: AsyncConnection[object],
+    *,
+    name: str,
+    allowed_models: list[str],
+    rpm_limit: int | None,
+    tpm_limit: int | None,
+    max_parallel: int | None,
+    disabled: bool,
+    id: uuid.UUID,
+) -> ApiKey | None:
+    """Replace a key's name, model allow-list, limit overrides (NULL inherits) and disabled flag."""
+    async with conn.cursor(row_factory=args_row(ApiKey)) as cur:
+        await cur.execute(
+            _UPDATE_API_KEY_SETTINGS,
+            {
+                "name": name,
+                "allowed_models": allowed_models,
+                "rpm_limit": rpm_limit,
+                "tpm_limit": tpm_limit,
+                "max_parallel": max_parallel,
+                "disabled": disabled,
+                "id": id,
+            },
+        )
+        return await cur.fetchone()
+
+
+_SHORTEN_API_KEY_EXPIRY = """
+UPDATE control.api_keys
+SET expires_at = CASE WHEN expires_at IS NULL OR expires_at > %(expires_at)s THEN %(expires_at)s
+    ELSE expires_at END
+WHERE id = %(id)s AND revoked_at IS NULL
+RETURNING id, tenant_id, user_id, name, digest, prefix, last4, allowed_models, allowed_endpoints,
+    rpm_limit, tpm_limit, max_parallel, expires_at, revoked_at, disabled, created_at, updated_at,
+    last_rotated_from
+"""
+
+
+async def shorten_api_key_expiry(
+    conn: AsyncConnection[object],
+    *,
+    expires_at: datetime.datetime | None,
+    id: uuid.UUID,
+) -> ApiKey | None:
+    """Make an unrevoked key expire at @expires_at unless it already expires sooner (rotation grace)."""
+    async with conn.cursor(row_factory=args_row(ApiKey)) as cur:
+        await cur.execute(
+            _SHORTEN_API_KEY_EXPIRY,
+            {
+                "expires_at": expires_at,
+                "id": id,
+            },
+        )
+        return await cur.fetchone()
+
+
+_LIST_API_KEYS_BY_USER = """
+SELECT id, tenant_id, user_id, name, digest, prefix, last4, allowed_models, allowed_endpoints,
+    rpm_limit, tpm_limit, max_parallel, expires_at, revoked_at, disabled, created_at, updated_at,
+    last_rotated_from FROM control.api_keys
+WHERE user_id = %(user_id)s
+ORDER BY created_at DESC, id
+LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+
+async def list_api_keys_by_user(
+    conn: AsyncConnection[object],
+    *,
+    user_id: uuid.UUID | None,
+    offset: int,
+    limit: int,
+) -> list[ApiKey]:
+    """One page of the keys a user created for themselves, newest first, revoked ones included."""
+    async with conn.cursor(row_factory=args_row(ApiKey)) as cur:
+        await cur.execute(
+            _LIST_API_KEYS_BY_USER,
+            {
+                "user_id": user_id,
+                "offset": offset,
+                "limit": limit,
+            },
+        )
+        return await cur.fetchall()
+
+
+_COUNT_API_KEYS_BY_USER = """
+SELECT count(*)::bigint AS total FROM control.api_keys WHERE user_id = %(user_id)s
+"""
+
+
+async def count_api_keys_by_user(
+    conn: AsyncConnection[object],
+    *,
+    user_id: uuid.UUID | None,
+) -> int | None:
+    """How many keys a user created for themselves (for paging)."""
+    async with conn.cursor(row_factory=scalar_row) as cur:
+        await cur.execute(
+            _COUNT_API_KEYS_BY_USER,
+            {
+                "user_id": user_id,
+            },
+        )
+        scalar: int | None = await cur.fetchone()
+    return scalar

@@ -40,6 +40,23 @@ class ListAuditEntriesRow:
     ip: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class SearchAuditLogRow:
+    """A row returned by search_audit_log."""
+
+    id: int
+    at: datetime.datetime
+    actor_id: uuid.UUID | None
+    actor_email: str | None
+    action: str
+    target_type: str
+    target_id: str | None
+    before: JsonValue | None
+    after: JsonValue | None
+    request_id: str | None
+    ip: str | None
+
+
 _INSERT_AUDIT_ENTRY = """
 INSERT INTO control.audit_log (
     actor_id, actor_email, action, target_type, target_id, before, after, request_id, ip
@@ -120,6 +137,58 @@ async def list_audit_entries(
                 "since": since,
                 "until": until,
                 "actor_id": actor_id,
+                "target_type": target_type,
+                "target_id": target_id,
+                "before_id": before_id,
+                "limit": limit,
+            },
+        )
+        return await cur.fetchall()
+
+
+_SEARCH_AUDIT_LOG = """
+SELECT
+    id, at, actor_id, actor_email, action, target_type, target_id, before, after, request_id,
+    host(ip)::text AS ip
+FROM control.audit_log
+WHERE at >= %(since)s AND at < %(until)s
+    AND (%(actor_id)s::uuid IS NULL OR actor_id = %(actor_id)s)
+    AND (%(actor_email)s::text IS NULL OR actor_email = %(actor_email)s)
+    AND (%(action)s::text IS NULL OR action = %(action)s
+        OR (right(%(action)s::text, 1) = '.' AND starts_with(action, %(action)s::text)))
+    AND (%(target_type)s::text IS NULL OR target_type = %(target_type)s)
+    AND (%(target_id)s::text IS NULL OR target_id = %(target_id)s)
+    AND (%(before_id)s::bigint IS NULL OR id < %(before_id)s)
+ORDER BY id DESC
+LIMIT %(limit)s
+"""
+
+
+async def search_audit_log(
+    conn: AsyncConnection[object],
+    *,
+    since: datetime.datetime,
+    until: datetime.datetime,
+    actor_id: uuid.UUID | None,
+    actor_email: str | None,
+    action: str | None,
+    target_type: str | None,
+    target_id: str | None,
+    before_id: int | None,
+    limit: int,
+) -> list[SearchAuditLogRow]:
+    """Audit entries in [since, until), newest first, filtered by actor, action (exact or prefix
+    ending in '.'), target type and target id; NULL filters match everything. Page with before_id.
+    """
+    async with conn.cursor(row_factory=args_row(SearchAuditLogRow)) as cur:
+        await cur.execute(
+            _SEARCH_AUDIT_LOG,
+            {
+                "since": since,
+                "until": until,
+                "actor_id": actor_id,
+                "actor_email": actor_email,
+                "action": action,
                 "target_type": target_type,
                 "target_id": target_id,
                 "before_id": before_id,

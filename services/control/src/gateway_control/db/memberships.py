@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 
 from psycopg import AsyncConnection
-from psycopg.rows import args_row
+from psycopg.rows import args_row, scalar_row
 
 from .tables import Membership
 
@@ -187,3 +187,26 @@ async def list_memberships_for_tenant(
             },
         )
         return await cur.fetchall()
+
+
+_COUNT_TENANT_OWNERS = """
+SELECT count(*)::bigint AS total FROM control.memberships WHERE tenant_id = %(tenant_id)s AND role =
+    'owner'
+"""
+
+
+async def count_tenant_owners(
+    conn: AsyncConnection[object],
+    *,
+    tenant_id: uuid.UUID,
+) -> int | None:
+    """How many owners a tenant has (the last owner cannot be removed or demoted)."""
+    async with conn.cursor(row_factory=scalar_row) as cur:
+        await cur.execute(
+            _COUNT_TENANT_OWNERS,
+            {
+                "tenant_id": tenant_id,
+            },
+        )
+        scalar: int | None = await cur.fetchone()
+    return scalar

@@ -175,3 +175,39 @@ async def update_model_pricing(
             },
         )
         return await cur.fetchone()
+
+
+_UPDATE_MODEL_DETAILS = """
+UPDATE control.models
+SET owned_by = %(owned_by)s, capabilities = %(capabilities)s, context_window = %(context_window)s,
+    enabled = %(enabled)s
+WHERE id = %(id)s
+RETURNING id, name, owned_by, capabilities, context_window, input_price_micro_usd_per_mtok,
+    output_price_micro_usd_per_mtok, cached_input_price_micro_usd_per_mtok,
+    reasoning_price_micro_usd_per_mtok, sync_timeout_ms, stream_idle_timeout_ms, total_timeout_ms,
+    upstream_timeout_ms, enabled, created_at, updated_at
+"""
+
+
+async def update_model_details(
+    conn: AsyncConnection[object],
+    *,
+    owned_by: str,
+    capabilities: list[str],
+    context_window: int | None,
+    enabled: bool,
+    id: uuid.UUID,
+) -> Model | None:
+    """Replace a model's descriptive fields and enabled flag."""
+    async with conn.cursor(row_factory=args_row(Model)) as cur:
+        await cur.execute(
+            _UPDATE_MODEL_DETAILS,
+            {
+                "owned_by": owned_by,
+                "capabilities": capabilities,
+                "context_window": context_window,
+                "enabled": enabled,
+                "id": id,
+            },
+        )
+        return await cur.fetchone()

@@ -158,3 +158,34 @@ async def set_provider_credentials(
             },
         )
         return await cur.fetchone()
+
+
+_UPDATE_PROVIDER = """
+UPDATE control.providers
+SET base_url = %(base_url)s, settings = %(settings)s, enabled = %(enabled)s
+WHERE id = %(id)s
+RETURNING id, name, type, base_url, settings, credentials_ciphertext, credentials_key_id,
+    credentials_wrapped_key, credentials_nonce, enabled, created_at, updated_at
+"""
+
+
+async def update_provider(
+    conn: AsyncConnection[object],
+    *,
+    base_url: str | None,
+    settings: JsonValue,
+    enabled: bool,
+    id: uuid.UUID,
+) -> Provider | None:
+    """Replace a provider's endpoint, settings and enabled flag (credentials change separately)."""
+    async with conn.cursor(row_factory=args_row(Provider)) as cur:
+        await cur.execute(
+            _UPDATE_PROVIDER,
+            {
+                "base_url": base_url,
+                "settings": Jsonb(settings),
+                "enabled": enabled,
+                "id": id,
+            },
+        )
+        return await cur.fetchone()

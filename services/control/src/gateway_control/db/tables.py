@@ -32,6 +32,8 @@ class Tenant:
     max_parallel: int | None
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    allowed_models: list[str]
+    personal_owner_id: uuid.UUID | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,3 +222,17 @@ class AuditLog:
     after: JsonValue | None
     request_id: str | None
     ip: IpAddress | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshToken:
+    """A row of control.refresh_tokens."""
+
+    id: uuid.UUID
+    family_id: uuid.UUID
+    user_id: uuid.UUID
+    digest: str
+    expires_at: datetime.datetime
+    used_at: datetime.datetime | None
+    revoked_at: datetime.datetime | None
+    created_at: datetime.datetime

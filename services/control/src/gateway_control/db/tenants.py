@@ -14,7 +14,8 @@ from .tables import Tenant
 _CREATE_TENANT = """
 INSERT INTO control.tenants (name, is_personal, rpm_limit, tpm_limit, max_parallel)
 VALUES (%(name)s, %(is_personal)s, %(rpm_limit)s, %(tpm_limit)s, %(max_parallel)s)
-RETURNING id, name, status, is_personal, rpm_limit, tpm_limit, max_parallel, created_at, updated_at
+RETURNING id, name, status, is_personal, rpm_limit, tpm_limit, max_parallel, created_at, updated_at,
+    allowed_models, personal_owner_id
 """
 
 
@@ -43,8 +44,8 @@ async def create_tenant(
 
 
 _GET_TENANT = """
-SELECT id, name, status, is_personal, rpm_limit, tpm_limit, max_parallel, created_at, updated_at
-    FROM control.tenants WHERE id = %(id)s
+SELECT id, name, status, is_personal, rpm_limit, tpm_limit, max_parallel, created_at, updated_at,
+    allowed_models, personal_owner_id FROM control.tenants WHERE id = %(id)s
 """
 
 
@@ -65,8 +66,8 @@ async def get_tenant(
 
 
 _GET_TENANT_BY_NAME = """
-SELECT id, name, status, is_personal, rpm_limit, tpm_limit, max_parallel, created_at, updated_at
-    FROM control.tenants WHERE name = %(name)s
+SELECT id, name, status, is_personal, rpm_limit, tpm_limit, max_parallel, created_at, updated_at,
+    allowed_models, personal_owner_id FROM control.tenants WHERE name = %(name)s
 """
 
 
@@ -87,8 +88,8 @@ async def get_tenant_by_name(
 
 
 _LIST_TENANTS = """
-SELECT id, name, status, is_personal, rpm_limit, tpm_limit, max_parallel, created_at, updated_at
-    FROM control.tenants
+SELECT id, name, status, is_personal, rpm_limit, tpm_limit, max_parallel, created_at, updated_at,
+    allowed_models, personal_owner_id FROM control.tenants
 ORDER BY name
 LIMIT %(limit)s OFFSET %(offset)s
 """
@@ -131,7 +132,8 @@ async def count_tenants(
 
 _UPDATE_TENANT_STATUS = """
 UPDATE control.tenants SET status = %(status)s WHERE id = %(id)s
-RETURNING id, name, status, is_personal, rpm_limit, tpm_limit, max_parallel, created_at, updated_at
+RETURNING id, name, status, is_personal, rpm_limit, tpm_limit, max_parallel, created_at, updated_at,
+    allowed_models, personal_owner_id
 """
 
 
@@ -157,7 +159,8 @@ _UPDATE_TENANT_LIMITS = """
 UPDATE control.tenants
 SET rpm_limit = %(rpm_limit)s, tpm_limit = %(tpm_limit)s, max_parallel = %(max_parallel)s
 WHERE id = %(id)s
-RETURNING id, name, status, is_personal, rpm_limit, tpm_limit, max_parallel, created_at, updated_at
+RETURNING id, name, status, is_personal, rpm_limit, tpm_limit, max_parallel, created_at, updated_at,
+    allowed_models, personal_owner_id
 """
 
 
@@ -181,3 +184,207 @@ async def update_tenant_limits(
             },
         )
         return await cur.fetchone()
+
+
+_LIST_TENANTS_FOR_USER = """
+SELECT t.id, t.name, t.status, t.is_personal, t.rpm_limit, t.tpm_limit, t.max_parallel,
+    t.created_at, t.updated_at, t.allowed_models, t.personal_owner_id FROM control.tenants AS t
+JOIN control.memberships AS m ON m.tenant_id = t.id
+WHERE m.user_id = %(user_id)s
+ORDER BY t.name
+LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+
+async def list_tenants_for_user(
+    conn: AsyncConnection[object],
+    *,
+    user_id: uuid.UUID,
+    offset: int,
+    limit: int,
+) -> list[Tenant]:
+    """One page of the tenants a user is a member of, ordered by name."""
+    async with conn.cursor(row_factory=args_row(Tenant)) as cur:
+        await cur.execute(
+            _LIST_TENANTS_FOR_USER,
+            {
+                "user_id": user_id,
+                "offset": offset,
+                "limit": limit,
+            },
+        )
+        return await cur.fetchall()
+
+
+_COUNT_TENANTS_FOR_USER = """
+SELECT count(*)::bigint AS total FROM control.memberships WHERE user_id = %(user_id)s
+"""
+
+
+async def count_tenants_for_user(
+    conn: AsyncConnection[object],
+    *,
+    user_id: uuid.UUID,
+) -> int | None:
+    """How many tenants a user is a member of (for paging)."""
+    async with conn.cursor(row_factory=scalar_row) as cur:
+        await cur.execute(
+            _COUNT_TENANTS_FOR_USER,
+            {
+                "user_id": user_id,
+            },
+        )
+        scalar: int | None = await cur.fetchone()
+    return scalar
+
+
+_CREATE_PERSONAL_TENANT = """
+INSERT INTO control.tenants (name, is_personal, personal_owner_id, allowed_models)
+VALUES (%(name)s, true, %(personal_owner_id)s, %(allowed_models)s)
+RETURNING id, name, status, is_personal, rpm_limit, tpm_limit, max_parallel, created_at, updated_at,
+    allowed_models, personal_owner_id
+"""
+
+
+async def create_personal_tenant(
+    conn: AsyncConnection[object],
+    *,
+    name: str,
+    personal_owner_id: uuid.UUID | None,
+    allowed_models: list[str],
+) -> Tenant | None:
+    """Create the personal tenant of a user with the given model entitlements."""
+    async with conn.cursor(row_factory=args_row(Tenant)) as cur:
+        await cur.execute(
+            _CREATE_PERSONAL_TENANT,
+            {
+                "name": name,
+                "personal_owner_id": personal_owner_id,
+                "allowed_models": allowed_models,
+            },
+        )
+        return await cur.fetchone()
+
+
+_GET_PERSONAL_TENANT = """
+SELECT id, name, status, is_personal, rpm_limit, tpm_limit, max_parallel, created_at, updated_at,
+    allowed_models, personal_owner_id FROM control.tenants WHERE personal_owner_id =
+    %(personal_owner_id)s
+"""
+
+
+async def get_personal_tenant(
+    conn: AsyncConnection[object],
+    *,
+    personal_owner_id: uuid.UUID | None,
+) -> Tenant | None:
+    """The personal tenant of a user, if it exists."""
+    async with conn.cursor(row_factory=args_row(Tenant)) as cur:
+        await cur.execute(
+            _GET_PERSONAL_TENANT,
+            {
+                "personal_owner_id": personal_owner_id,
+            },
+        )
+        return await cur.fetchone()
+
+
+_SET_TENANT_ALLOWED_MODELS = """
+UPDATE control.tenants SET allowed_models = %(allowed_models)s WHERE id = %(id)s
+RETURNING id, name, status, is_personal, rpm_limit, tpm_limit, max_parallel, created_at, updated_at,
+    allowed_models, personal_owner_id
+"""
+
+
+async def set_tenant_allowed_models(
+    conn: AsyncConnection[object],
+    *,
+    allowed_models: list[str],
+    id: uuid.UUID,
+) -> Tenant | None:
+    """Replace the models a tenant's keys may use (empty: every model)."""
+    async with conn.cursor(row_factory=args_row(Tenant)) as cur:
+        await cur.execute(
+            _SET_TENANT_ALLOWED_MODELS,
+            {
+                "allowed_models": allowed_models,
+                "id": id,
+            },
+        )
+        return await cur.fetchone()
+
+
+_SET_PERSONAL_TENANTS_ALLOWED_MODELS = """
+UPDATE control.tenants SET allowed_models = %(allowed_models)s
+WHERE is_personal AND allowed_models IS DISTINCT FROM %(allowed_models)s
+RETURNING id
+"""
+
+
+async def set_personal_tenants_allowed_models(
+    conn: AsyncConnection[object],
+    *,
+    allowed_models: list[str],
+) -> list[uuid.UUID]:
+    """Give every personal tenant the same entitlements; returns the ids of the tenants changed."""
+    async with conn.cursor(row_factory=scalar_row) as cur:
+        await cur.execute(
+            _SET_PERSONAL_TENANTS_ALLOWED_MODELS,
+            {
+                "allowed_models": allowed_models,
+            },
+        )
+        scalar: list[uuid.UUID] = await cur.fetchall()
+    return scalar
+
+
+_LIST_TENANTS_BY_KIND = """
+SELECT id, name, status, is_personal, rpm_limit, tpm_limit, max_parallel, created_at, updated_at,
+    allowed_models, personal_owner_id FROM control.tenants
+WHERE %(include_personal)s::boolean OR NOT is_personal
+ORDER BY name
+LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+
+async def list_tenants_by_kind(
+    conn: AsyncConnection[object],
+    *,
+    include_personal: bool,
+    offset: int,
+    limit: int,
+) -> list[Tenant]:
+    """One page of tenants ordered by name, personal tenants only when include_personal."""
+    async with conn.cursor(row_factory=args_row(Tenant)) as cur:
+        await cur.execute(
+            _LIST_TENANTS_BY_KIND,
+            {
+                "include_personal": include_personal,
+                "offset": offset,
+                "limit": limit,
+            },
+        )
+        return await cur.fetchall()
+
+
+_COUNT_TENANTS_BY_KIND = """
+SELECT count(*)::bigint AS total FROM control.tenants WHERE %(include_personal)s::boolean OR NOT
+    is_personal
+"""
+
+
+async def count_tenants_by_kind(
+    conn: AsyncConnection[object],
+    *,
+    include_personal: bool,
+) -> int | None:
+    """How many tenants ListTenantsByKind pages through."""
+    async with conn.cursor(row_factory=scalar_row) as cur:
+        await cur.execute(
+            _COUNT_TENANTS_BY_KIND,
+            {
+                "include_personal": include_personal,
+            },
+        )
+        scalar: int | None = await cur.fetchone()
+    return scalar

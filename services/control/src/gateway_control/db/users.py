@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 from psycopg import AsyncConnection
-from psycopg.rows import args_row
+from psycopg.rows import args_row, scalar_row
 
 from .tables import User
 
@@ -208,3 +208,52 @@ async def set_user_platform_admin(
         },
     )
     return cur.rowcount
+
+
+_COUNT_USERS = """
+SELECT count(*)::bigint AS total FROM control.users
+"""
+
+
+async def count_users(
+    conn: AsyncConnection[object],
+) -> int | None:
+    """How many users exist (for paging)."""
+    async with conn.cursor(row_factory=scalar_row) as cur:
+        await cur.execute(
+            _COUNT_USERS,
+        )
+        scalar: int | None = await cur.fetchone()
+    return scalar
+
+
+_UPDATE_USER = """
+UPDATE control.users
+SET display_name = %(display_name)s, disabled = %(disabled)s, is_platform_admin =
+    %(is_platform_admin)s
+WHERE id = %(id)s
+RETURNING id, email, display_name, password_hash, is_platform_admin, oidc_issuer, oidc_subject,
+    disabled, created_at, updated_at
+"""
+
+
+async def update_user(
+    conn: AsyncConnection[object],
+    *,
+    display_name: str,
+    disabled: bool,
+    is_platform_admin: bool,
+    id: uuid.UUID,
+) -> User | None:
+    """Replace a user's display name, disabled flag and platform admin role."""
+    async with conn.cursor(row_factory=args_row(User)) as cur:
+        await cur.execute(
+            _UPDATE_USER,
+            {
+                "display_name": display_name,
+                "disabled": disabled,
+                "is_platform_admin": is_platform_admin,
+                "id": id,
+            },
+        )
+        return await cur.fetchone()

@@ -62,6 +62,8 @@ class KeyRecordSource(Protocol):
     @property
     def tenant_max_parallel(self) -> int | None: ...
     @property
+    def tenant_models(self) -> list[str]: ...
+    @property
     def read_at(self) -> datetime | None: ...
 
 
@@ -88,6 +90,7 @@ def build_key_record(row: KeyRecordSource) -> KeyRecord:
             tpm=row.tenant_tpm_limit or 0,
             max_parallel=row.tenant_max_parallel or 0,
         ),
+        tenant_models=row.tenant_models,
         updated_unix_ms=record_version_us(row) // 1000,
     )
     if row.expires_at is not None:

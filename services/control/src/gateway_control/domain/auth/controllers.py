@@ -14,7 +14,7 @@ from gateway_control.state import ControlState
 
 def provide_auth_service(control: ControlState) -> AuthService:
     """An AuthService over the app's database, password hashing and token issuer."""
-    return AuthService(control.db, control.passwords, control.tokens)
+    return AuthService(control.db, control.passwords, control.tokens, control.login_limits)
 
 
 class AuthController(Controller):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.di import Provide
 
 from gateway_control.domain.audit.services import Actor
-from gateway_control.domain.models.schemas import Model, ModelCreate, ModelList
+from gateway_control.domain.models.schemas import Model, ModelCreate, ModelList, ModelUpdate
 from gateway_control.domain.models.services import ModelService
+from gateway_control.security.guards import require_platform_admin
 from gateway_control.state import ControlState
 
 
@@ -23,6 +24,7 @@ class ModelController(Controller):
 
     path = "/models"
     tags = ["models"]
+    guards = [require_platform_admin]
     dependencies = {"models": Provide(provide_model_service, sync_to_thread=False)}
 
     @post("/", operation_id="createModel", summary="Create a model")
@@ -39,3 +41,10 @@ class ModelController(Controller):
     async def get_model(self, models: ModelService, model_id: uuid.UUID) -> Model:
         """One model by id."""
         return await models.get(model_id)
+
+    @patch("/{model_id:uuid}", operation_id="updateModel", summary="Change a model")
+    async def update_model(
+        self, models: ModelService, actor: Actor, model_id: uuid.UUID, data: ModelUpdate
+    ) -> Model:
+        """Prices (integer micro-USD per million tokens), details, enabled flag."""
+        return await models.update(actor, model_id, data)

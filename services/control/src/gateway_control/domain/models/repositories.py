@@ -7,7 +7,7 @@ import uuid
 from gateway_control.database import Connection
 from gateway_control.db import models as queries
 from gateway_control.db.tables import Model
-from gateway_control.domain.models.schemas import ModelCreate
+from gateway_control.domain.models.schemas import ModelCreate, ModelUpdate
 from gateway_control.errors import NotFoundError
 
 
@@ -38,6 +38,30 @@ class ModelRepository:
         if row is None:
             raise RuntimeError("INSERT ... RETURNING returned no row")
         return row
+
+    async def update(self, row: Model, data: ModelUpdate) -> Model:
+        """Apply a ModelUpdate to `row` (pricing, then descriptive fields)."""
+        if data.pricing is not None:
+            priced = await queries.update_model_pricing(
+                self._conn,
+                id=row.id,
+                input_price_micro_usd_per_mtok=data.pricing.input_micro_usd_per_mtok,
+                output_price_micro_usd_per_mtok=data.pricing.output_micro_usd_per_mtok,
+                cached_input_price_micro_usd_per_mtok=data.pricing.cached_input_micro_usd_per_mtok,
+                reasoning_price_micro_usd_per_mtok=data.pricing.reasoning_micro_usd_per_mtok,
+            )
+            row = priced or row
+        updated = await queries.update_model_details(
+            self._conn,
+            id=row.id,
+            owned_by=row.owned_by if data.owned_by is None else data.owned_by,
+            capabilities=row.capabilities if data.capabilities is None else sorted(set(data.capabilities)),
+            context_window=row.context_window if data.context_window is None else data.context_window,
+            enabled=row.enabled if data.enabled is None else data.enabled,
+        )
+        if updated is None:
+            raise NotFoundError(f"model {row.id} does not exist")
+        return updated
 
     async def get(self, model_id: uuid.UUID) -> Model:
         """The model with this id."""

@@ -32,6 +32,16 @@ class ModelCreate(msgspec.Struct, forbid_unknown_fields=True):
     capabilities: Annotated[list[Capability], msgspec.Meta(max_length=50)] = []
 
 
+class ModelUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Changes to a model; omitted fields stay. `pricing` replaces all four prices."""
+
+    pricing: Pricing | None = None
+    owned_by: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    context_window: Annotated[int, msgspec.Meta(gt=0, le=100_000_000)] | None = None
+    capabilities: Annotated[list[Capability], msgspec.Meta(max_length=50)] | None = None
+    enabled: bool | None = None
+
+
 class Model(msgspec.Struct):
     """A model as the API shows it."""
 

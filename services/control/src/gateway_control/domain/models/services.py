@@ -1,4 +1,4 @@
-"""Model use cases: create, list, read. A new model triggers a new config snapshot."""
+"""Model use cases: create, change, list, read. Every change triggers a new config snapshot."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from gateway_control.database import Database
 from gateway_control.db.tables import Model as ModelRow
 from gateway_control.domain.audit.services import Actor, record
 from gateway_control.domain.models.repositories import ModelRepository
-from gateway_control.domain.models.schemas import Model, ModelCreate, ModelList, Pricing
+from gateway_control.domain.models.schemas import Model, ModelCreate, ModelList, ModelUpdate, Pricing
 from gateway_control.publishing.publisher import ConfigPublisher
 
 
@@ -46,6 +46,16 @@ class ModelService:
             await record(conn, actor, "model.create", "model", model.id, after=model)
         self._publisher.request("model.create")
         return model
+
+    async def update(self, actor: Actor, model_id: uuid.UUID, data: ModelUpdate) -> Model:
+        """Change a model's prices or details; the proxy prices requests with them within a second."""
+        async with self._db.transaction() as conn:
+            repo = ModelRepository(conn)
+            row = await repo.get(model_id)
+            after = to_model(await repo.update(row, data))
+            await record(conn, actor, "model.update", "model", model_id, before=to_model(row), after=after)
+        self._publisher.request("model.update")
+        return after
 
     async def list(self) -> ModelList:
         """Every model by name."""

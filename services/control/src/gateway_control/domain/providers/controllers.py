@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+import uuid
+
+from litestar import Controller, get, patch, post
 from litestar.di import Provide
 
 from gateway_control.domain.audit.services import Actor
-from gateway_control.domain.providers.schemas import Provider, ProviderCreate, ProviderList
+from gateway_control.domain.providers.schemas import Provider, ProviderCreate, ProviderList, ProviderUpdate
 from gateway_control.domain.providers.services import ProviderService
+from gateway_control.security.guards import require_platform_admin
 from gateway_control.state import ControlState
 
 
@@ -21,6 +24,7 @@ class ProviderController(Controller):
 
     path = "/providers"
     tags = ["providers"]
+    guards = [require_platform_admin]
     dependencies = {"providers": Provide(provide_provider_service, sync_to_thread=False)}
 
     @post("/", operation_id="createProvider", summary="Create a provider")
@@ -34,3 +38,15 @@ class ProviderController(Controller):
     async def list_providers(self, providers: ProviderService) -> ProviderList:
         """Every provider, without credentials."""
         return await providers.list()
+
+    @get("/{provider_id:uuid}", operation_id="getProvider", summary="Get a provider")
+    async def get_provider(self, providers: ProviderService, provider_id: uuid.UUID) -> Provider:
+        """One provider, without credentials."""
+        return await providers.get(provider_id)
+
+    @patch("/{provider_id:uuid}", operation_id="updateProvider", summary="Change a provider")
+    async def update_provider(
+        self, providers: ProviderService, actor: Actor, provider_id: uuid.UUID, data: ProviderUpdate
+    ) -> Provider:
+        """Endpoint, settings, enabled flag, credentials (write-only); the proxy follows within a second."""
+        return await providers.update(actor, provider_id, data)

@@ -49,6 +49,17 @@ class ProviderRepository:
             raise NotFoundError(f"provider {provider_id} does not exist")
         return row
 
+    async def update(
+        self, provider_id: uuid.UUID, *, base_url: str | None, settings: JsonValue, enabled: bool
+    ) -> Provider:
+        """Replace a provider's endpoint, settings and enabled flag."""
+        row = await queries.update_provider(
+            self._conn, id=provider_id, base_url=base_url, settings=settings, enabled=enabled
+        )
+        if row is None:
+            raise NotFoundError(f"provider {provider_id} does not exist")
+        return row
+
     async def get(self, provider_id: uuid.UUID) -> Provider:
         """The provider with this id."""
         row = await queries.get_provider(self._conn, id=provider_id)

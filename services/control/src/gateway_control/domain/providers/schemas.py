@@ -29,6 +29,19 @@ class ProviderCreate(msgspec.Struct, forbid_unknown_fields=True):
     settings: Settings = {}
 
 
+class ProviderUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Changes to a provider; omitted fields stay. `credentials` replaces the stored ones (write-only).
+
+    `clear_base_url` returns to the adapter's default endpoint.
+    """
+
+    base_url: BaseUrl | None = None
+    clear_base_url: bool = False
+    settings: Settings | None = None
+    credentials: Credentials | None = None
+    enabled: bool | None = None
+
+
 class Provider(msgspec.Struct):
     """A provider as the API shows it: whether it has credentials, never what they are."""
 

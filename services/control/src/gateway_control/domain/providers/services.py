@@ -1,4 +1,4 @@
-"""Provider use cases: create (credentials sealed with envelope encryption) and list.
+"""Provider use cases: create and change (credentials sealed with envelope encryption), list.
 
 Credentials are write-only: they go from the request straight into the envelope cipher, and
 neither the API view, the audit images nor the logs ever carry them.
@@ -6,11 +6,13 @@ neither the API view, the audit images nor the logs ever carry them.
 
 from __future__ import annotations
 
+import uuid
+
 from gateway_control.database import Database
 from gateway_control.db.tables import Provider as ProviderRow
 from gateway_control.domain.audit.services import Actor, record
 from gateway_control.domain.providers.repositories import ProviderRepository
-from gateway_control.domain.providers.schemas import Provider, ProviderCreate, ProviderList
+from gateway_control.domain.providers.schemas import Provider, ProviderCreate, ProviderList, ProviderUpdate
 from gateway_control.publishing.publisher import ConfigPublisher
 from gateway_control.publishing.snapshot import string_map
 from gateway_control.security.credentials import seal_credentials
@@ -55,6 +57,36 @@ class ProviderService:
             await record(conn, actor, "provider.create", "provider", provider.id, after=provider)
         self._publisher.request("provider.create")
         return provider
+
+    async def update(self, actor: Actor, provider_id: uuid.UUID, data: ProviderUpdate) -> Provider:
+        """Change a provider; new credentials are sealed like at creation. Re-publishes the snapshot."""
+        async with self._db.transaction() as conn:
+            repo = ProviderRepository(conn)
+            row = await repo.get(provider_id)
+            before = to_provider(row)
+            base_url = None if data.clear_base_url else (data.base_url or row.base_url)
+            row = await repo.update(
+                provider_id,
+                base_url=base_url,
+                settings=dict(data.settings) if data.settings is not None else row.settings,
+                enabled=row.enabled if data.enabled is None else data.enabled,
+            )
+            if data.credentials:
+                row = await repo.set_credentials(
+                    provider_id, seal_credentials(self._envelope, provider_id, data.credentials)
+                )
+            after = to_provider(row)
+            changes = {"after": after, "credentials_replaced": bool(data.credentials)}
+            await record(
+                conn, actor, "provider.update", "provider", provider_id, before=before, after=changes
+            )
+        self._publisher.request("provider.update")
+        return after
+
+    async def get(self, provider_id: uuid.UUID) -> Provider:
+        """One provider, without credentials."""
+        async with self._db.connection() as conn:
+            return to_provider(await ProviderRepository(conn).get(provider_id))
 
     async def list(self) -> ProviderList:
         """Every provider by name."""

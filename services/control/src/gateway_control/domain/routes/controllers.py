@@ -8,6 +8,7 @@ from litestar.di import Provide
 from gateway_control.domain.audit.services import Actor
 from gateway_control.domain.routes.schemas import Route, RouteCreate, RouteList
 from gateway_control.domain.routes.services import RouteService
+from gateway_control.security.guards import require_platform_admin
 from gateway_control.state import ControlState
 
 
@@ -21,6 +22,7 @@ class RouteController(Controller):
 
     path = "/routes"
     tags = ["routes"]
+    guards = [require_platform_admin]
     dependencies = {"routes": Provide(provide_route_service, sync_to_thread=False)}
 
     @post("/", operation_id="createRoute", summary="Create a route and its deployments")

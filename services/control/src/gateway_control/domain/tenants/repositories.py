@@ -32,11 +32,26 @@ class TenantRepository:
             raise NotFoundError(f"tenant {tenant_id} does not exist")
         return row
 
-    async def page(self, limit: int, offset: int) -> tuple[list[Tenant], int]:
+    async def page(self, limit: int, offset: int, *, include_personal: bool) -> tuple[list[Tenant], int]:
         """One page of tenants by name, and how many there are in all."""
-        rows = await queries.list_tenants(self._conn, limit=limit, offset=offset)
-        total = await queries.count_tenants(self._conn)
+        rows = await queries.list_tenants_by_kind(
+            self._conn, include_personal=include_personal, limit=limit, offset=offset
+        )
+        total = await queries.count_tenants_by_kind(self._conn, include_personal=include_personal)
         return rows, total or 0
+
+    async def page_for_user(self, user_id: uuid.UUID, limit: int, offset: int) -> tuple[list[Tenant], int]:
+        """One page of the tenants a user belongs to, and how many there are in all."""
+        rows = await queries.list_tenants_for_user(self._conn, user_id=user_id, limit=limit, offset=offset)
+        total = await queries.count_tenants_for_user(self._conn, user_id=user_id)
+        return rows, total or 0
+
+    async def set_allowed_models(self, tenant_id: uuid.UUID, models: list[str]) -> Tenant:
+        """Replace the models a tenant's keys may use (empty: every model)."""
+        row = await queries.set_tenant_allowed_models(self._conn, id=tenant_id, allowed_models=models)
+        if row is None:
+            raise NotFoundError(f"tenant {tenant_id} does not exist")
+        return row
 
     async def set_status(self, tenant_id: uuid.UUID, status: str) -> Tenant:
         """Activate or suspend a tenant."""

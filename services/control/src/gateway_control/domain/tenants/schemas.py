@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
-from gateway_control.domain._types import Name
+from gateway_control.domain._types import ModelName, Name
 
 TenantStatus = Literal["active", "suspended"]
 
@@ -20,9 +20,11 @@ class TenantCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class TenantUpdate(msgspec.Struct, forbid_unknown_fields=True):
-    """Fields of a tenant that can change."""
+    """Fields of a tenant that can change (omitted fields stay as they are)."""
 
-    status: TenantStatus
+    status: TenantStatus | None = None
+    # The models the tenant's keys may use; empty means every model.
+    allowed_models: Annotated[list[ModelName], msgspec.Meta(max_length=500)] | None = None
 
 
 class Tenant(msgspec.Struct):
@@ -32,6 +34,7 @@ class Tenant(msgspec.Struct):
     name: str
     status: TenantStatus
     is_personal: bool
+    allowed_models: list[str]
     created_at: datetime
     updated_at: datetime
 

@@ -1,10 +1,11 @@
-"""Tenant use cases: create, list, read, activate/suspend (which re-publishes the tenant's keys)."""
+"""Tenant use cases: create, list, read, change status and entitlements (re-publishing its keys)."""
 
 from __future__ import annotations
 
 import uuid
 
-from gateway_control.database import Database
+from gateway_control.database import Connection, Database
+from gateway_control.db import models as model_queries
 from gateway_control.db.tables import Tenant as TenantRow
 from gateway_control.domain.audit.services import Actor, record
 from gateway_control.domain.tenants.repositories import TenantRepository
@@ -15,7 +16,9 @@ from gateway_control.domain.tenants.schemas import (
     TenantStatus,
     TenantUpdate,
 )
+from gateway_control.errors import InvalidInputError
 from gateway_control.publishing.key_cache import KeyRecordPublisher
+from gateway_control.security.principal import Principal
 
 
 def to_tenant(row: TenantRow) -> Tenant:
@@ -26,9 +29,19 @@ def to_tenant(row: TenantRow) -> Tenant:
         name=row.name,
         status=status,
         is_personal=row.is_personal,
+        allowed_models=row.allowed_models,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+async def check_models_exist(conn: Connection, models: list[str], param: str) -> list[str]:
+    """The sorted, de-duplicated model names; 422 naming `param` when one is not in the catalogue."""
+    names = sorted(set(models))
+    for name in names:
+        if await model_queries.get_model_by_name(conn, name=name) is None:
+            raise InvalidInputError(f"model {name!r} does not exist", details={"param": param})
+    return names
 
 
 class TenantService:
@@ -45,10 +58,19 @@ class TenantService:
             await record(conn, actor, "tenant.create", "tenant", tenant.id, after=tenant)
         return tenant
 
-    async def page(self, limit: int, offset: int) -> TenantPage:
-        """One page of tenants ordered by name."""
+    async def page(
+        self, principal: Principal, limit: int, offset: int, *, include_personal: bool = False
+    ) -> TenantPage:
+        """One page of tenants by name: all of them for platform admins, else the caller's own.
+
+        Platform admins see personal tenants (one per user) only when they ask for them.
+        """
         async with self._db.connection() as conn:
-            rows, total = await TenantRepository(conn).page(limit, offset)
+            repo = TenantRepository(conn)
+            if principal.is_platform_admin:
+                rows, total = await repo.page(limit, offset, include_personal=include_personal)
+            else:
+                rows, total = await repo.page_for_user(principal.user_id, limit, offset)
         return TenantPage(items=[to_tenant(r) for r in rows], limit=limit, offset=offset, total=total)
 
     async def get(self, tenant_id: uuid.UUID) -> Tenant:
@@ -57,15 +79,21 @@ class TenantService:
             return to_tenant(await TenantRepository(conn).get(tenant_id))
 
     async def update(self, actor: Actor, tenant_id: uuid.UUID, data: TenantUpdate) -> Tenant:
-        """Change a tenant's status; its keys' records are rewritten so the proxy sees it at once.
+        """Change a tenant's status and/or entitlements; its key records are rewritten at once.
 
-        The rewrite also happens when the status did not change, so repeating a request whose
-        publication failed repairs it.
+        The rewrite also happens when nothing changed, so repeating a request whose publication
+        failed repairs it.
         """
         async with self._db.transaction() as conn:
             repo = TenantRepository(conn)
             before = to_tenant(await repo.get(tenant_id))
-            after = to_tenant(await repo.set_status(tenant_id, data.status))
+            row = None
+            if data.status is not None:
+                row = await repo.set_status(tenant_id, data.status)
+            if data.allowed_models is not None:
+                models = await check_models_exist(conn, data.allowed_models, "allowed_models")
+                row = await repo.set_allowed_models(tenant_id, models)
+            after = before if row is None else to_tenant(row)
             await record(conn, actor, "tenant.update", "tenant", tenant_id, before=before, after=after)
         await self._key_records.publish_tenant(tenant_id)
         return after

@@ -10,9 +10,30 @@ from litestar import Controller, get
 from litestar.di import Provide
 from litestar.params import Parameter
 
+from gateway_control.domain.keys.repositories import ApiKeyRepository
+from gateway_control.domain.keys.services import authorize_key
 from gateway_control.domain.usage.schemas import UsageSummary
 from gateway_control.domain.usage.services import UsageService
+from gateway_control.errors import PermissionDeniedError
+from gateway_control.security.principal import Principal, TenantRole
+from gateway_control.security.rbac import authorize_tenant
 from gateway_control.state import ControlState
+
+
+async def authorize_usage(
+    control: ControlState, principal: Principal, tenant_id: uuid.UUID | None, key_id: uuid.UUID | None
+) -> None:
+    """Platform admins may ask about anything; others only about tenants and keys they can see."""
+    if principal.is_platform_admin:
+        return
+    if tenant_id is None and key_id is None:
+        raise PermissionDeniedError("tenant_id or key_id is required unless you are a platform admin")
+    if tenant_id is not None:
+        authorize_tenant(principal, tenant_id, TenantRole.VIEWER)
+    if key_id is not None:
+        async with control.db.connection() as conn:
+            row = await ApiKeyRepository(conn).get(key_id)
+        authorize_key(principal, row, TenantRole.VIEWER)
 
 
 def provide_usage_service(control: ControlState) -> UsageService:
@@ -31,6 +52,8 @@ class UsageController(Controller):
     async def get_usage_summary(
         self,
         usage: UsageService,
+        control: ControlState,
+        principal: Principal,
         tenant_id: uuid.UUID | None = None,
         key_id: uuid.UUID | None = None,
         start: Annotated[datetime | None, Parameter(description="Inclusive start, with UTC offset")] = None,
@@ -40,6 +63,7 @@ class UsageController(Controller):
         ] = None,
     ) -> UsageSummary:
         """Requests, tokens, cost (integer micro-USD) and errors; 503 when accounting is down."""
+        await authorize_usage(control, principal, tenant_id, key_id)
         return await usage.summary(
             tenant_id=tenant_id, key_id=key_id, start=start, end=end, timezone=timezone
         )

@@ -1,0 +1,1 @@
+"""Memberships context: who holds which role in a tenant."""

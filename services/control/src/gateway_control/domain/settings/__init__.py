@@ -1,0 +1,1 @@
+"""Settings context: platform-wide defaults (model entitlements of personal tenants)."""
