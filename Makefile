@@ -12,7 +12,7 @@ BUF := tools/node/node_modules/.bin/buf
 SRC_DIRS := proto/python/src libs/common/src libs/providers/src services/proxy/src services/control/src \
             services/accounting/src services/health/src tools/devstack/src tools/fakes/src tools/bench/src
 
-.PHONY: help bootstrap dev stack test pytest lint fmt typecheck proto proto-check buf-lint sqlc sqlc-check migrate config-docs bench clean
+.PHONY: help bootstrap dev stack test pytest lint fmt typecheck proto proto-check buf-lint sqlc sqlc-check migrate config-docs conformance-docs bench clean
 
 help:
 	@echo "make dev          run the whole gateway on embedded Postgres/Valkey/NATS (Ctrl-C stops it)"
@@ -22,6 +22,7 @@ help:
 	@echo "make sqlc         regenerate the database access code;  make sqlc-check: fail when stale"
 	@echo "make migrate      apply every service's migrations to DATABASE_URL (or the dev stack)"
 	@echo "make bench        proxy vs. an nginx canned upstream with wrk, one pinned worker (BENCH_ARGS=--profile)"
+	@echo "make conformance-docs  run the provider conformance suite and write its matrix into docs/providers"
 	@echo "make config-docs  regenerate docs/configuration.md from the settings classes"
 	@echo "make lint         ruff and mypy --strict;  make fmt: format"
 
@@ -79,6 +80,9 @@ sqlc-check: bootstrap
 
 bench: bootstrap
 	$(PY) -m gateway_bench $(BENCH_ARGS)
+
+conformance-docs: bootstrap
+	$(VENV)/bin/pytest tests/conformance -q -p no:cacheprovider --conformance-matrix docs/providers/README.md
 
 config-docs: bootstrap
 	$(PY) tools/scripts/gen_config_docs.py

@@ -5,10 +5,10 @@ from gateway_providers import Capability, ProviderAdapter, UnknownProviderError,
 
 
 def test_registered_types() -> None:
-    assert {"openai", "openai_compatible"} <= registered_types()
+    assert {"openai", "openai_compatible", "anthropic", "azure_openai"} <= registered_types()
 
 
-@pytest.mark.parametrize("provider_type", ["openai", "openai_compatible"])
+@pytest.mark.parametrize("provider_type", sorted(registered_types()))
 def test_adapters_satisfy_the_protocol(provider_type: str) -> None:
     adapter = get_adapter(provider_type)
     assert isinstance(adapter, ProviderAdapter)

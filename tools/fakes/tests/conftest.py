@@ -5,9 +5,24 @@ from collections.abc import Iterator
 import openai
 import pytest
 from gateway_fakes import DEFAULT_API_KEY, FakeProcess
-from gateway_fakes.pytest_plugin import fake_openai, fake_openai_session
+from gateway_fakes.pytest_plugin import (
+    fake_anthropic,
+    fake_anthropic_session,
+    fake_azure,
+    fake_azure_session,
+    fake_openai,
+    fake_openai_session,
+)
 
-__all__ = ["client", "fake_openai", "fake_openai_session"]
+__all__ = [
+    "client",
+    "fake_anthropic",
+    "fake_anthropic_session",
+    "fake_azure",
+    "fake_azure_session",
+    "fake_openai",
+    "fake_openai_session",
+]
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from gateway_providers.base import (
     ProviderError,
     StreamEvent,
     StreamParser,
+    UnsupportedRequestError,
     UpstreamRequest,
     Usage,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "StreamEvent",
     "StreamParser",
     "UnknownProviderError",
+    "UnsupportedRequestError",
     "UpstreamRequest",
     "Usage",
     "get_adapter",

@@ -112,10 +112,12 @@ class Usage:
     completion_tokens: int = 0
     cached_prompt_tokens: int = 0
     reasoning_tokens: int = 0
+    # Tokens written to a provider-side prompt cache (Anthropic bills them above input).
+    cache_write_prompt_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
-        """Prompt plus completion tokens (cached and reasoning tokens are subsets of those)."""
+        """Prompt plus completion tokens (cached, cache-write and reasoning tokens are subsets)."""
         return self.prompt_tokens + self.completion_tokens
 
 
@@ -263,6 +265,17 @@ class ProviderAdapter(Protocol):
     def probe_request(self, target: DeploymentTarget) -> UpstreamRequest:
         """The cheapest request that proves the deployment is reachable and authorised."""
         ...
+
+
+class UnsupportedRequestError(ProviderError):
+    """The client's request uses a feature this provider cannot express (a 400 for the client).
+
+    Raised by `build_request`; routing should not fail over on it, since the request
+    itself, not the deployment, is the problem.
+    """
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(400, message, "invalid_request_error", code="unsupported_parameter", param=param)
 
 
 class ProviderConfigError(ValueError):

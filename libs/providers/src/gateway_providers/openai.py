@@ -134,10 +134,7 @@ class OpenAIAdapter:
 
         Raises `ProviderConfigError` when the deployment lacks a required credential.
         """
-        route = OPENAI_ROUTES[endpoint]
-        if endpoint in _STREAM_USAGE_ENDPOINTS and _wants_stream_usage(body, target):
-            body = {**body, "stream_options": {**_mapping(body.get("stream_options")), "include_usage": True}}
-        payload, content_type = _ENCODERS[route.encoding](body)
+        route, payload, content_type = encode_body(endpoint, with_stream_usage(endpoint, body, target))
         headers = self._headers(target)
         if content_type is not None:
             headers.append(("Content-Type", content_type))
@@ -182,12 +179,7 @@ class OpenAIAdapter:
 
     def _headers(self, target: DeploymentTarget) -> list[tuple[str, str]]:
         provider = target.provider
-        headers = [
-            (name[len(EXTRA_HEADER_PREFIX) :], value)
-            for name, value in provider.settings.items()
-            if name.startswith(EXTRA_HEADER_PREFIX)
-            and name[len(EXTRA_HEADER_PREFIX) :].lower() not in RESERVED_HEADERS
-        ]
+        headers = extra_headers(provider.settings, RESERVED_HEADERS)
         api_key = provider.credentials.get(API_KEY_CREDENTIAL)
         if api_key:
             headers.append(("Authorization", f"Bearer {api_key}"))
@@ -204,6 +196,31 @@ class OpenAIAdapter:
                 if value:
                     headers.append((header, value))
         return headers
+
+
+def extra_headers(settings: Mapping[str, str], reserved: frozenset[str]) -> list[tuple[str, str]]:
+    """The `header.<Name>` settings as headers, minus any whose lower-cased name is `reserved`."""
+    return [
+        (name[len(EXTRA_HEADER_PREFIX) :], value)
+        for name, value in settings.items()
+        if name.startswith(EXTRA_HEADER_PREFIX) and name[len(EXTRA_HEADER_PREFIX) :].lower() not in reserved
+    ]
+
+
+def encode_body(endpoint: Endpoint, body: Mapping[str, object]) -> tuple[Route, bytes | None, str | None]:
+    """The OpenAI route of `endpoint` and `body` encoded for it: (route, payload, content type)."""
+    route = OPENAI_ROUTES[endpoint]
+    payload, content_type = _ENCODERS[route.encoding](body)
+    return route, payload, content_type
+
+
+def with_stream_usage(
+    endpoint: Endpoint, body: Mapping[str, object], target: DeploymentTarget
+) -> Mapping[str, object]:
+    """`body` with `stream_options.include_usage` forced on when the request streams (see module doc)."""
+    if endpoint in _STREAM_USAGE_ENDPOINTS and _wants_stream_usage(body, target):
+        return {**body, "stream_options": {**_mapping(body.get("stream_options")), "include_usage": True}}
+    return body
 
 
 def _wants_stream_usage(body: Mapping[str, object], target: DeploymentTarget) -> bool:

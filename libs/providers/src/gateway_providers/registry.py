@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+from gateway_providers.anthropic import AnthropicAdapter
+from gateway_providers.azure import AzureOpenAIAdapter
 from gateway_providers.base import ProviderAdapter
 from gateway_providers.openai import OpenAIAdapter
 
@@ -30,6 +32,8 @@ _ADAPTERS: Final[Mapping[str, ProviderAdapter]] = MappingProxyType(
         "openai_compatible": OpenAIAdapter(
             provider_type="openai_compatible", send_account_headers=False, require_api_key=False
         ),
+        "anthropic": AnthropicAdapter(),
+        "azure_openai": AzureOpenAIAdapter(),
     }
 )
 

@@ -1,16 +1,26 @@
 """Fake provider upstreams that speak each provider's wire format, for dev and tests."""
 
+from gateway_fakes.anthropic import DEFAULT_ANTHROPIC_KEY, create_anthropic_fake
+from gateway_fakes.azure import DEFAULT_AZURE_KEY, DEFAULT_AZURE_TOKEN, create_azure_fake
+from gateway_fakes.kinds import FAKE_KINDS, FakeKind
 from gateway_fakes.openai import DEFAULT_API_KEY, create_openai_fake, request_log
 from gateway_fakes.process import FakeProcess, FakeStartError, free_port, run_fake
 from gateway_fakes.recorder import Outcome, RecordedRequest, RequestLog
 
 __all__ = [
+    "DEFAULT_ANTHROPIC_KEY",
     "DEFAULT_API_KEY",
+    "DEFAULT_AZURE_KEY",
+    "DEFAULT_AZURE_TOKEN",
+    "FAKE_KINDS",
+    "FakeKind",
     "FakeProcess",
     "FakeStartError",
     "Outcome",
     "RecordedRequest",
     "RequestLog",
+    "create_anthropic_fake",
+    "create_azure_fake",
     "create_openai_fake",
     "free_port",
     "request_log",

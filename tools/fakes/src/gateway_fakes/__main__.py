@@ -1,17 +1,12 @@
-"""`python -m gateway_fakes openai --host 127.0.0.1 --port 8090 --api-key KEY`."""
+"""`python -m gateway_fakes {openai,anthropic,azure} --host 127.0.0.1 --port 8090 --api-key KEY`."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 
-from starlette.applications import Starlette
-
-from gateway_fakes.openai import DEFAULT_API_KEY, create_openai_fake
+from gateway_fakes.kinds import FAKE_KINDS
 from gateway_fakes.server import serve
-
-# Fake upstream kind -> factory taking the API key it accepts.
-FAKES: Mapping[str, Callable[[str], Starlette]] = {"openai": create_openai_fake}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -19,12 +14,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m gateway_fakes", description="Run a fake provider upstream."
     )
-    parser.add_argument("kind", choices=sorted(FAKES), help="which provider's wire format to speak")
+    parser.add_argument("kind", choices=sorted(FAKE_KINDS), help="which provider's wire format to speak")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8090)
-    parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="the only key the fake accepts")
+    parser.add_argument("--api-key", default=None, help="the only key the fake accepts")
     args = parser.parse_args(argv)
-    serve(FAKES[args.kind](args.api_key), args.host, args.port)
+    kind = FAKE_KINDS[args.kind]
+    serve(kind.factory(args.api_key or kind.default_key), args.host, args.port)
 
 
 if __name__ == "__main__":

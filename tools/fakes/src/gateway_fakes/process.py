@@ -27,7 +27,7 @@ from typing import IO
 
 import orjson
 
-from gateway_fakes.openai.app import DEFAULT_API_KEY
+from gateway_fakes.kinds import FAKE_KINDS
 
 _POLL_S = 0.05
 _STOP_GRACE_S = 5.0
@@ -46,6 +46,7 @@ class FakeProcess:
     api_key: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    base_path: str = "/v1"
 
     @property
     def root_url(self) -> str:
@@ -54,8 +55,8 @@ class FakeProcess:
 
     @property
     def base_url(self) -> str:
-        """`http://host:port/v1`, what an OpenAI client or provider config points at."""
-        return f"{self.root_url}/v1"
+        """What a client or provider config points at: `http://host:port/v1` (Azure: the root)."""
+        return f"{self.root_url}{self.base_path}"
 
     def requests(self, path: str | None = None) -> list[dict[str, object]]:
         """The recorded requests (optionally only those to `path`, e.g. `/v1/chat/completions`)."""
@@ -93,16 +94,20 @@ def free_port(host: str = "127.0.0.1") -> int:
 def run_fake(
     kind: str = "openai",
     *,
-    api_key: str = DEFAULT_API_KEY,
+    api_key: str | None = None,
     host: str = "127.0.0.1",
     port: int | None = None,
     startup_timeout_s: float = 15.0,
 ) -> Iterator[FakeProcess]:
-    """Run `python -m gateway_fakes KIND` until the block exits; yields once it answers."""
+    """Run `python -m gateway_fakes KIND` until the block exits; yields once it answers.
+
+    `api_key` defaults to the kind's default key (`FAKE_KINDS[kind].default_key`).
+    """
+    key = api_key or FAKE_KINDS[kind].default_key
     with tempfile.TemporaryDirectory(prefix=f"fake-{kind}-") as tmp:
         log_path = Path(tmp) / "fake.log"
         with log_path.open("wb") as log:
-            fake = _spawn(kind, api_key, host, port or free_port(host), log, log_path)
+            fake = _spawn(kind, key, host, port or free_port(host), log, log_path)
             try:
                 _wait_ready(fake, startup_timeout_s)
                 yield fake
@@ -124,7 +129,7 @@ def _spawn(kind: str, api_key: str, host: str, port: int, log: IO[bytes], log_pa
         api_key,
     ]
     process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    return FakeProcess(host, port, api_key, process, log_path)
+    return FakeProcess(host, port, api_key, process, log_path, FAKE_KINDS[kind].base_path)
 
 
 def _wait_ready(fake: FakeProcess, timeout_s: float) -> None:

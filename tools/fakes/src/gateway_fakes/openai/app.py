@@ -48,7 +48,7 @@ def create_openai_fake(api_key: str = DEFAULT_API_KEY, models: Sequence[str] = D
         api("/v1/images/generations", images_generations, BodyKind.JSON),
         api("/v1/audio/speech", audio_speech, BodyKind.JSON),
         api("/v1/audio/transcriptions", audio_transcriptions, BodyKind.FORM),
-        Route("/_fake/requests", _request_log_endpoint(context.log), methods=["GET", "DELETE"]),
+        Route("/_fake/requests", request_log_endpoint(context.log), methods=["GET", "DELETE"]),
         Route("/_fake/images/pixel.png", fake_image, methods=["GET"], name="fake_image"),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
@@ -64,7 +64,9 @@ def request_log(app: Starlette) -> RequestLog:
     return log
 
 
-def _request_log_endpoint(log: RequestLog) -> Callable[[Request], Awaitable[Response]]:
+def request_log_endpoint(log: RequestLog) -> Callable[[Request], Awaitable[Response]]:
+    """`GET /_fake/requests[?path=...]` lists the log; `DELETE` clears it (shared by every fake)."""
+
     async def handle(request: Request) -> Response:
         if request.method == "DELETE":
             log.clear()

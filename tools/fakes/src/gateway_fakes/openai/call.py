@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from gateway_fakes.dialect import Dialect
 from gateway_fakes.openai.errors import error_response, invalid_request, masked_key, shape_for_status
 from gateway_fakes.openai.faults import Faults
 from gateway_fakes.recorder import Outcome, RecordedRequest, RequestLog
@@ -65,12 +66,34 @@ class DroppedConnection(Exception):
     """Raised inside a stream to make the server abort the connection mid-body."""
 
 
+def _openai_admit(request: Request, api_key: str) -> Response | None:
+    return _check_auth(request.headers.get("authorization"), api_key)
+
+
+def _openai_fault_error(status: int, retry_after: str) -> Response:
+    shape = shape_for_status(status)
+    headers = {"retry-after": retry_after} if status == 429 else None
+    return error_response(status, shape.message, shape.type, shape.code, headers=headers)
+
+
+def _openai_bad_json() -> Response:
+    return invalid_request(
+        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
+        "your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
+        "valid JSON.)"
+    )
+
+
+OPENAI_DIALECT = Dialect(admit=_openai_admit, fault_error=_openai_fault_error, bad_json=_openai_bad_json)
+
+
 @dataclass(frozen=True, slots=True)
 class FakeContext:
     """State shared by one fake app's endpoints."""
 
     api_key: str
     log: RequestLog
+    dialect: Dialect = OPENAI_DIALECT
 
 
 def endpoint(
@@ -111,9 +134,9 @@ async def _respond(
     files: dict[str, UploadedFile],
     parse_error: str | None,
 ) -> Response:
-    auth_error = _check_auth(request.headers.get("authorization"), context.api_key)
-    if auth_error is not None:
-        return auth_error
+    refused = context.dialect.admit(request, context.api_key)
+    if refused is not None:
+        return refused
     faults = Faults.from_headers(request.headers)
     if faults.delay_s:
         await asyncio.sleep(faults.delay_s)
@@ -122,15 +145,9 @@ async def _respond(
         record.close(Outcome.DISCONNECTED)
         return Response(status_code=499)
     if faults.status is not None:
-        shape = shape_for_status(faults.status)
-        headers = {"retry-after": faults.retry_after} if faults.status == 429 else None
-        return error_response(faults.status, shape.message, shape.type, shape.code, headers=headers)
+        return context.dialect.fault_error(faults.status, faults.retry_after)
     if parse_error is not None:
-        return invalid_request(
-            "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
-            "your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
-            "valid JSON.)"
-        )
+        return context.dialect.bad_json()
     response = await handler(FakeCall(request, body, faults, record, files))
     response.headers.setdefault("x-request-id", f"req_{secrets.token_hex(16)}")
     response.headers.setdefault("openai-processing-ms", str(int((time.time() - record.received_at) * 1000)))
@@ -205,9 +222,14 @@ def sse_response(call: FakeCall, payloads: Iterable[dict[str, object]]) -> Strea
 
     Honours chunk delays and `x-fake-drop-after`, and records when and how the stream ended.
     """
-    call.record.stream = True
     events = [b"data: " + orjson.dumps(payload) + b"\n\n" for payload in payloads]
     events.append(b"data: [DONE]\n\n")
+    return stream_events(call, events)
+
+
+def stream_events(call: FakeCall, events: list[bytes]) -> StreamingResponse:
+    """Stream already-framed SSE `events`, honouring chunk delays and `x-fake-drop-after`."""
+    call.record.stream = True
     return StreamingResponse(
         _stream(call, events),
         media_type="text/event-stream; charset=utf-8",

@@ -12,6 +12,8 @@
 | `x-fake-content: text`    | reply with this text (UTF-8 allowed) instead of `echo: ...`   |
 | `x-fake-cached-tokens: N` | report N cached prompt tokens (capped at the prompt)          |
 | `x-fake-reasoning-tokens: N` | report N reasoning tokens (added to completion tokens)     |
+| `x-fake-cache-write-tokens: N` | Anthropic: report N prompt tokens written to the cache   |
+| `x-fake-stream-error: 1`  | Anthropic: send an `overloaded_error` event after message_start|
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class Faults:
     content: str | None = None
     cached_tokens: int = 0
     reasoning_tokens: int = 0
+    cache_write_tokens: int = 0
+    stream_error: bool = False
 
     @classmethod
     def from_headers(cls, headers: Headers) -> Faults:
@@ -55,6 +59,8 @@ class Faults:
             else None,
             cached_tokens=_int(headers.get("x-fake-cached-tokens")) or 0,
             reasoning_tokens=_int(headers.get("x-fake-reasoning-tokens")) or 0,
+            cache_write_tokens=_int(headers.get("x-fake-cache-write-tokens")) or 0,
+            stream_error=headers.get("x-fake-stream-error", "").lower() in {"1", "true", "yes"},
         )
 
 

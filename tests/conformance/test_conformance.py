@@ -1,0 +1,224 @@
+"""One suite every adapter must pass, driven through the proxy with the official openai SDK.
+
+Each test is parametrised by adapter and tags its (adapter, capability) cell; the matrix in
+docs/providers/README.md is generated from these results (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+import openai
+import pytest
+from openai.types.chat import ChatCompletionChunk
+
+from .conftest import ADAPTERS, ERROR_STATUSES, Gateway
+
+ADAPTER_NAMES = [case.name for case in ADAPTERS]
+CASES = {case.name: case for case in ADAPTERS}
+HELLO = [{"role": "user", "content": "hello world"}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Weather for a city",
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+            },
+        },
+    }
+]
+
+
+def cell(request: pytest.FixtureRequest, adapter: str, capability: str) -> None:
+    request.node.user_properties.append(("conformance", (adapter, capability)))
+
+
+@pytest.mark.parametrize("adapter", ADAPTER_NAMES)
+async def test_sync(gateway: Gateway, adapter: str, request: pytest.FixtureRequest) -> None:
+    cell(request, adapter, "sync")
+    async with gateway.client() as client:
+        completion = await client.chat.completions.create(model=f"{adapter}-ok", messages=HELLO)  # type: ignore[arg-type]
+    assert completion.object == "chat.completion"
+    assert completion.choices[0].message.role == "assistant"
+    assert completion.choices[0].message.content == "echo: hello world"
+    assert completion.choices[0].finish_reason == "stop"
+    assert completion.usage is not None
+    assert (completion.usage.prompt_tokens, completion.usage.completion_tokens) == (2, 3)
+    assert completion.usage.total_tokens == 5
+    # It really went through this adapter's wire format, to this adapter's fake.
+    upstream = gateway.last_upstream_request(CASES[adapter])
+    assert upstream["status"] == 200
+    body = upstream["body"]
+    assert isinstance(body, dict)
+    assert body["model"] == CASES[adapter].upstream_model
+
+
+@pytest.mark.parametrize("adapter", ADAPTER_NAMES)
+async def test_stream(gateway: Gateway, adapter: str, request: pytest.FixtureRequest) -> None:
+    cell(request, adapter, "stream")
+    async with gateway.client() as client:
+        stream = await client.chat.completions.create(
+            model=f"{adapter}-ok",
+            messages=HELLO,  # type: ignore[arg-type]
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        chunks: list[ChatCompletionChunk] = [chunk async for chunk in stream]
+        plain = await client.chat.completions.create(model=f"{adapter}-ok", messages=HELLO, stream=True)  # type: ignore[arg-type]
+        plain_chunks = [chunk async for chunk in plain]
+    assert all(chunk.object == "chat.completion.chunk" for chunk in chunks)
+    assert chunks[0].choices[0].delta.role == "assistant"
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "echo: hello world"
+    with_choices = [c for c in chunks if c.choices]
+    assert [c.choices[0].finish_reason for c in with_choices][-1] == "stop"
+    assert all(c.choices[0].finish_reason is None for c in with_choices[:-1])
+    final = chunks[-1]
+    assert final.choices == []
+    assert final.usage is not None
+    assert (final.usage.prompt_tokens, final.usage.completion_tokens) == (2, 3)
+    # Without include_usage the usage chunk is not forwarded.
+    assert all(c.choices for c in plain_chunks)
+    assert "".join(c.choices[0].delta.content or "" for c in plain_chunks) == "echo: hello world"
+
+
+@pytest.mark.parametrize("adapter", ADAPTER_NAMES)
+@pytest.mark.parametrize("stream", [False, True], ids=["sync", "stream"])
+async def test_tools_round_trip(
+    gateway: Gateway, adapter: str, stream: bool, request: pytest.FixtureRequest
+) -> None:
+    cell(request, adapter, "tools")
+    messages: list[dict[str, object]] = [{"role": "user", "content": "Paris"}]
+    async with gateway.client() as client:
+        if stream:
+            chunks = await client.chat.completions.create(
+                model=f"{adapter}-ok",
+                messages=messages,
+                tools=TOOLS,
+                tool_choice="required",
+                stream=True,  # type: ignore[arg-type]
+            )
+            name, arguments, call_id, finish = "", "", "", None
+            async for chunk in chunks:
+                for delta_call in (chunk.choices[0].delta.tool_calls or []) if chunk.choices else []:
+                    call_id = delta_call.id or call_id
+                    if delta_call.function is not None:
+                        name += delta_call.function.name or ""
+                        arguments += delta_call.function.arguments or ""
+                if chunk.choices and chunk.choices[0].finish_reason:
+                    finish = chunk.choices[0].finish_reason
+            assert finish == "tool_calls"
+        else:
+            first = await client.chat.completions.create(
+                model=f"{adapter}-ok",
+                messages=messages,
+                tools=TOOLS,
+                tool_choice="required",  # type: ignore[arg-type]
+            )
+            assert first.choices[0].finish_reason == "tool_calls"
+            tool_calls = first.choices[0].message.tool_calls
+            assert tool_calls is not None
+            call = tool_calls[0]
+            assert call.type == "function"
+            name, arguments, call_id = call.function.name, call.function.arguments, call.id
+        assert name == "get_weather"
+        assert json.loads(arguments) == {"city": "Paris"}
+        assert call_id
+        messages += [
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": call_id, "content": "sunny"},
+        ]
+        second = await client.chat.completions.create(model=f"{adapter}-ok", messages=messages, tools=TOOLS)  # type: ignore[arg-type]
+    assert second.choices[0].message.content == "echo: sunny"
+    assert second.choices[0].finish_reason == "stop"
+
+
+@pytest.mark.parametrize("adapter", ADAPTER_NAMES)
+async def test_cached_tokens(gateway: Gateway, adapter: str, request: pytest.FixtureRequest) -> None:
+    cell(request, adapter, "cached_tokens")
+    async with gateway.client() as client:
+        completion = await client.chat.completions.create(
+            model=f"{adapter}-cached", messages=[{"role": "user", "content": "one two three four"}]
+        )
+    usage = completion.usage
+    assert usage is not None
+    assert usage.prompt_tokens == 4  # cached (and cache-written) tokens are part of the prompt
+    assert usage.prompt_tokens_details is not None
+    assert usage.prompt_tokens_details.cached_tokens == 2
+
+
+@pytest.mark.parametrize("adapter", ADAPTER_NAMES)
+@pytest.mark.parametrize("stream", [False, True], ids=["sync", "stream"])
+async def test_finish_reason_length(
+    gateway: Gateway, adapter: str, stream: bool, request: pytest.FixtureRequest
+) -> None:
+    cell(request, adapter, "finish_reason")
+    async with gateway.client() as client:
+        if stream:
+            chunks = await client.chat.completions.create(
+                model=f"{adapter}-ok",
+                messages=HELLO,
+                max_tokens=2,
+                stream=True,  # type: ignore[arg-type]
+            )
+            finishes = [
+                c.choices[0].finish_reason async for c in chunks if c.choices and c.choices[0].finish_reason
+            ]
+            assert finishes == ["length"]
+        else:
+            completion = await client.chat.completions.create(
+                model=f"{adapter}-ok", messages=HELLO, max_tokens=2
+            )  # type: ignore[arg-type]
+            assert completion.choices[0].finish_reason == "length"
+            assert completion.choices[0].message.content == "echo: hello"
+
+
+@pytest.mark.parametrize("adapter", ADAPTER_NAMES)
+@pytest.mark.parametrize("upstream_status", sorted(ERROR_STATUSES))
+async def test_upstream_errors(
+    gateway: Gateway, adapter: str, upstream_status: int, request: pytest.FixtureRequest
+) -> None:
+    cell(request, adapter, f"error_{upstream_status}")
+    async with gateway.client() as client:
+        with pytest.raises(openai.APIStatusError) as info:
+            await client.chat.completions.create(model=f"{adapter}-e{upstream_status}", messages=HELLO)  # type: ignore[arg-type]
+    error = info.value
+    assert error.status_code == ERROR_STATUSES[upstream_status]
+    body = error.response.json()
+    assert set(body["error"]) >= {"message", "type", "param", "code"}
+    assert body["error"]["message"]
+    if upstream_status == 429:
+        assert error.response.headers.get("retry-after") == "7"
+
+
+@pytest.mark.parametrize("adapter", ADAPTER_NAMES)
+async def test_upstream_timeout(gateway: Gateway, adapter: str, request: pytest.FixtureRequest) -> None:
+    cell(request, adapter, "error_timeout")
+    async with gateway.client() as client:
+        with pytest.raises(openai.APIStatusError) as info:
+            await client.chat.completions.create(model=f"{adapter}-timeout", messages=HELLO)  # type: ignore[arg-type]
+    assert info.value.status_code == 504
+    assert info.value.response.json()["error"]["type"] == "timeout_error"
+
+
+@pytest.mark.parametrize("adapter", ADAPTER_NAMES)
+async def test_fake_rejects_wrong_upstream_credentials(
+    gateway: Gateway, adapter: str, request: pytest.FixtureRequest
+) -> None:
+    """A wrong provider key is refused by the fake, so passing tests prove the adapter's auth."""
+    cell(request, adapter, "wrong_auth")
+    async with gateway.client() as client:
+        with pytest.raises(openai.APIStatusError) as info:
+            await client.chat.completions.create(model=f"{adapter}-badauth", messages=HELLO)  # type: ignore[arg-type]
+    assert info.value.status_code == 502
+    assert info.value.response.json()["error"]["code"] == "upstream_authentication_failed"
