@@ -58,10 +58,12 @@ def _alive(pid: int) -> bool:
 
 
 def _chat(env: dict[str, str]) -> str:
-    client = openai.OpenAI(base_url=env["OPENAI_BASE_URL"], api_key=env["OPENAI_API_KEY"], max_retries=0)
-    reply = client.chat.completions.create(
-        model="demo", messages=[{"role": "user", "content": "hi from dev"}]
-    )
+    with openai.OpenAI(
+        base_url=env["OPENAI_BASE_URL"], api_key=env["OPENAI_API_KEY"], max_retries=0
+    ) as client:
+        reply = client.chat.completions.create(
+            model="demo", messages=[{"role": "user", "content": "hi from dev"}]
+        )
     return reply.choices[0].message.content or ""
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -71,16 +71,32 @@ def _provision(admin: ControlClient, system: GatewaySystem) -> Tenant:
     return Tenant(tenant_id=str(tenant["id"]), key_id=str(key["id"]), api_key=key["key"], model=model)
 
 
-def _client(system: GatewaySystem, api_key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=system.proxy_url, api_key=api_key, max_retries=0, timeout=30.0)
+Sdk = Callable[[str], openai.OpenAI]
 
 
-def _wait_until_served(system: GatewaySystem, tenant: Tenant) -> None:
+@pytest.fixture
+def sdk(system: GatewaySystem) -> Iterator[Sdk]:
+    """Official SDK clients for the proxy, one per key, closed when the test ends."""
+    made: dict[str, openai.OpenAI] = {}
+
+    def make(api_key: str) -> openai.OpenAI:
+        if api_key not in made:
+            made[api_key] = openai.OpenAI(
+                base_url=system.proxy_url, api_key=api_key, max_retries=0, timeout=30.0
+            )
+        return made[api_key]
+
+    yield make
+    for client in made.values():
+        client.close()
+
+
+def _wait_until_served(sdk: Sdk, tenant: Tenant) -> None:
     """The proxy learns about a new key and model asynchronously (Redis + NATS KV)."""
 
     def served() -> bool | None:
         try:
-            ids = [m.id for m in _client(system, tenant.api_key).models.list()]
+            ids = [m.id for m in sdk(tenant.api_key).models.list()]
         except openai.APIStatusError as exc:
             # 401 until the key record lands in Redis, 503 until the first snapshot arrives.
             if exc.status_code in (401, 403, 404, 503):
@@ -96,10 +112,10 @@ def _cost(prompt: int, completion: int) -> int:
 
 
 @pytest.mark.e2e
-def test_one_request_through_every_service(admin: ControlClient, system: GatewaySystem) -> None:
+def test_one_request_through_every_service(sdk: Sdk, admin: ControlClient, system: GatewaySystem) -> None:
     tenant = _provision(admin, system)
-    _wait_until_served(system, tenant)
-    client = _client(system, tenant.api_key)
+    _wait_until_served(sdk, tenant)
+    client = sdk(tenant.api_key)
 
     completion = client.chat.completions.create(
         model=tenant.model, messages=[{"role": "user", "content": "hello gateway"}]
@@ -151,10 +167,12 @@ def test_one_request_through_every_service(admin: ControlClient, system: Gateway
 
 
 @pytest.mark.e2e
-def test_revoked_key_is_refused_within_one_second(admin: ControlClient, system: GatewaySystem) -> None:
+def test_revoked_key_is_refused_within_one_second(
+    sdk: Sdk, admin: ControlClient, system: GatewaySystem
+) -> None:
     tenant = _provision(admin, system)
-    _wait_until_served(system, tenant)
-    client = _client(system, tenant.api_key)
+    _wait_until_served(sdk, tenant)
+    client = sdk(tenant.api_key)
     client.chat.completions.create(
         model=tenant.model, messages=[{"role": "user", "content": "warm the cache"}]
     )
@@ -174,13 +192,13 @@ def test_revoked_key_is_refused_within_one_second(admin: ControlClient, system: 
 
 
 @pytest.mark.e2e
-def test_missing_and_invalid_keys_get_401(system: GatewaySystem, proxy_http: httpx.Client) -> None:
+def test_missing_and_invalid_keys_get_401(sdk: Sdk, system: GatewaySystem, proxy_http: httpx.Client) -> None:
     body = {"model": "demo", "messages": [{"role": "user", "content": "x"}]}
     missing = proxy_http.post("/chat/completions", json=body)
     assert missing.status_code == 401
     assert missing.json()["error"]["code"] == "invalid_api_key"
     with pytest.raises(openai.AuthenticationError) as caught:
-        _client(system, "sk-gw-not-a-real-key").chat.completions.create(
+        sdk("sk-gw-not-a-real-key").chat.completions.create(
             model="demo", messages=[{"role": "user", "content": "x"}]
         )
     assert caught.value.code == "invalid_api_key"
@@ -188,12 +206,12 @@ def test_missing_and_invalid_keys_get_401(system: GatewaySystem, proxy_http: htt
 
 @pytest.mark.e2e
 def test_unknown_model_is_404_and_malformed_json_is_400(
-    admin: ControlClient, system: GatewaySystem, proxy_http: httpx.Client
+    sdk: Sdk, admin: ControlClient, system: GatewaySystem, proxy_http: httpx.Client
 ) -> None:
     tenant = _provision(admin, system)
-    _wait_until_served(system, tenant)
+    _wait_until_served(sdk, tenant)
     with pytest.raises(openai.NotFoundError) as caught:
-        _client(system, tenant.api_key).chat.completions.create(
+        sdk(tenant.api_key).chat.completions.create(
             model="no-such-model", messages=[{"role": "user", "content": "x"}]
         )
     assert caught.value.code == "model_not_found"
