@@ -222,3 +222,15 @@ async def test_fake_rejects_wrong_upstream_credentials(
             await client.chat.completions.create(model=f"{adapter}-badauth", messages=HELLO)  # type: ignore[arg-type]
     assert info.value.status_code == 502
     assert info.value.response.json()["error"]["code"] == "upstream_authentication_failed"
+
+
+async def test_request_the_provider_cannot_express_is_a_400_that_reaches_no_upstream(
+    gateway: Gateway,
+) -> None:
+    case = CASES["anthropic"]
+    before = len(gateway.fakes[case.fake_kind].requests(case.chat_path))
+    async with gateway.client() as client:
+        with pytest.raises(openai.BadRequestError) as caught:
+            await client.chat.completions.create(model="anthropic-ok", messages=HELLO, n=2)  # type: ignore[arg-type]
+    assert caught.value.status_code == 400
+    assert len(gateway.fakes[case.fake_kind].requests(case.chat_path)) == before

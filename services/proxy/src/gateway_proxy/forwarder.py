@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
-from gateway_providers import Endpoint, ProviderConfigError
+from gateway_providers import Endpoint, ProviderConfigError, ProviderError
 from starlette.responses import Response
 
 from gateway_proxy.auth import Principal
@@ -110,6 +110,10 @@ class Forwarder:
             raise ServiceUnavailable(
                 f"The deployment for `{job.model.name}` is misconfigured: {exc}", code="no_deployment"
             ) from exc
+        except ProviderError as exc:
+            # A request this provider cannot express (e.g. `n` > 1 on Anthropic): the client's 400,
+            # raised before anything is sent, so nothing is billed.
+            raise UpstreamFailed.from_provider(exc) from exc
         timeouts = job.model.timeouts
         loop = asyncio.get_running_loop()
         # A sync call must finish within both the sync and the total limit; a stream within the total.
