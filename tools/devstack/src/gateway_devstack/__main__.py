@@ -6,10 +6,10 @@ import logging
 import os
 import sys
 
-from gateway_devstack import cmd_dev, cmd_stack
+from gateway_devstack import cmd_dev, cmd_migrate, cmd_stack
 from gateway_devstack.cli import main
 
-COMMANDS = (cmd_stack.COMMAND, cmd_dev.COMMAND)
+COMMANDS = (cmd_stack.COMMAND, cmd_dev.COMMAND, cmd_migrate.COMMAND)
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
