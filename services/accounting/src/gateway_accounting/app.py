@@ -24,6 +24,7 @@ from gateway_common.logging import configure_logging
 from gateway_common.migrations import apply_migrations
 from gateway_common.nats import NatsConnection
 from gateway_common.readiness import Check, Readiness
+from gateway_common.redis import connect_redis
 from gateway_common.settings import load_settings
 from gateway_common.telemetry import configure_tracing
 from starlette.applications import Starlette
@@ -32,6 +33,14 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from gateway_accounting.advisories import AdvisoryWatcher
+from gateway_accounting.alerts.dispatcher import AlertDispatcher, RetryPolicy
+from gateway_accounting.alerts.model import AlertSender
+from gateway_accounting.alerts.smtp import EmailSender, SmtpOptions
+from gateway_accounting.alerts.webhook import WebhookSender
+from gateway_accounting.budgets.book import BudgetBook
+from gateway_accounting.budgets.counters import BudgetCounters
+from gateway_accounting.budgets.settlement import REDIS_ERRORS, BudgetSettler
+from gateway_accounting.budgets.status import BudgetStatusReader
 from gateway_accounting.consumer import DURABLE_NAME, ConsumerOptions, UsageConsumer
 from gateway_accounting.database import Database
 from gateway_accounting.dead_letter import DeadLetterOffice
@@ -66,6 +75,11 @@ class State:
     advisories: AdvisoryWatcher
     grpc: GrpcServer
     readiness: Readiness
+    book: BudgetBook
+    settler: BudgetSettler
+    alerts: AlertDispatcher
+    webhooks: WebhookSender
+    counters: BudgetCounters | None
 
 
 def build_state(settings: AccountingSettings) -> State:
@@ -79,6 +93,30 @@ def build_state(settings: AccountingSettings) -> State:
     )
     nats_conn = NatsConnection(settings.nats_url, name=f"accounting-{settings.instance_id or 'main'}")
     office = DeadLetterOffice(nats_conn, database, metrics)
+    book = BudgetBook()
+    counters = BudgetCounters(connect_redis(settings.redis_url)) if settings.redis_url else None
+    webhooks = WebhookSender(
+        allow_private=settings.alert_webhook_allow_private,
+        timeout_s=settings.alert_webhook_timeout_s,
+        default_secret=settings.alert_webhook_secret,
+    )
+    senders: dict[str, AlertSender] = {"webhook": webhooks, "email": EmailSender(_smtp_options(settings))}
+    alerts = AlertDispatcher(
+        database,
+        book,
+        senders,
+        RetryPolicy(attempts=settings.alert_max_attempts, first_delay_s=settings.alert_retry_delay_s),
+        metrics,
+    )
+    settler = BudgetSettler(
+        database,
+        book,
+        counters,
+        alerts,
+        metrics,
+        refresh_s=settings.accounting_budget_refresh_s,
+        reconcile_s=settings.accounting_budget_reconcile_s,
+    )
     consumer = UsageConsumer(
         nats_conn,
         database,
@@ -90,6 +128,7 @@ def build_state(settings: AccountingSettings) -> State:
         ),
         metrics,
         office,
+        on_stored=settler.submit,
     )
     advisories = AdvisoryWatcher(
         nats_conn,
@@ -100,13 +139,52 @@ def build_state(settings: AccountingSettings) -> State:
         fetch_timeout_s=settings.accounting_fetch_timeout_s,
     )
     grpc_server = GrpcServer(
-        AccountingServicer(UsageReader(database)), settings.accounting_host, settings.accounting_grpc_port
+        AccountingServicer(UsageReader(database), BudgetStatusReader(book, settler)),
+        settings.accounting_host,
+        settings.accounting_grpc_port,
     )
     readiness = Readiness()
     readiness.add("postgres", database.ping)
     readiness.add("nats", _flag(lambda: nats_conn.connected))
     readiness.add("consumer", _flag(lambda: consumer.running))
-    return State(settings, metrics, database, nats_conn, consumer, advisories, grpc_server, readiness)
+    return State(
+        settings,
+        metrics,
+        database,
+        nats_conn,
+        consumer,
+        advisories,
+        grpc_server,
+        readiness,
+        book,
+        settler,
+        alerts,
+        webhooks,
+        counters,
+    )
+
+
+def _smtp_options(settings: AccountingSettings) -> SmtpOptions:
+    return SmtpOptions(
+        host=settings.alert_smtp_host,
+        port=settings.alert_smtp_port,
+        sender=settings.alert_smtp_from,
+        username=settings.alert_smtp_username,
+        password=settings.alert_smtp_password,
+        security=settings.alert_smtp_security,
+        timeout_s=settings.alert_smtp_timeout_s,
+    )
+
+
+async def _redis_ok(counters: BudgetCounters | None) -> bool | None:
+    """Whether the budget counters' Redis answers (None: not configured). Not a readiness check:
+    without Redis, budgets degrade and usage keeps flowing."""
+    if counters is None:
+        return None
+    try:
+        return await counters.ping()
+    except REDIS_ERRORS:
+        return False
 
 
 async def _migrate(database_url: str) -> None:
@@ -137,6 +215,7 @@ async def _lifespan(state: State) -> AsyncIterator[None]:
             connect_db = tasks.create_task(state.database.run(), name="postgres-setup")
             consume = tasks.create_task(state.consumer.run(), name="usage-consumer")
             watch = tasks.create_task(state.advisories.run(), name="max-deliveries-watcher")
+            settle = tasks.create_task(state.settler.run(), name="budget-settler")
             await state.grpc.start()
             try:
                 yield
@@ -151,7 +230,18 @@ async def _lifespan(state: State) -> AsyncIterator[None]:
                     log.warning("consumer did not finish its batch in time; it will be redelivered")
                     for task in late:
                         task.cancel()
+                # After the consumer: the rows of its last batch are settled too.
+                state.settler.stop()
+                if not state.database.started:
+                    settle.cancel()
+                _, late = await asyncio.wait({settle}, timeout=settings.accounting_shutdown_grace_s)
+                for task in late:
+                    task.cancel()
+                await state.alerts.close(settings.accounting_shutdown_grace_s)
     finally:
+        await state.webhooks.close()
+        if state.counters is not None:
+            await state.counters.close()
         await state.nats.close()
         await state.database.close()
         log.info("accounting stopped")
@@ -178,6 +268,8 @@ def create_app(settings: AccountingSettings | None = None) -> Starlette:
         body: dict[str, object] = {"ready": ready, "checks": checks}
         if state.database.failure is not None:
             body["postgres_error"] = state.database.failure
+        # Optional dependency: reported, never a reason to be unready.
+        body["degraded"] = {"redis": await _redis_ok(state.counters)}
         return JSONResponse(body, status_code=200 if ready else 503)
 
     async def metrics(request: Request) -> Response:

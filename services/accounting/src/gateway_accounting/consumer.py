@@ -9,7 +9,8 @@ replica shares: JetStream hands each message to one puller at a time. For each b
    reason is dead-lettered from JetStream's advisory, advisories.py);
 2. in ONE transaction insert the rows (`ON CONFLICT (request_id) DO NOTHING`) and add the rows
    actually inserted to the hourly rollup, then commit;
-3. `ack_sync` every message.
+3. hand the rows stored for the first time to budget settlement (queued, never awaited) and
+   `ack_sync` every message.
 
 A crash between 2 and 3, or an ack that is lost, only causes a redelivery, which step 2 turns
 into a no-op: redeliveries and replicas never double count. While Postgres is unreachable the
@@ -23,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,7 @@ from gateway_accounting.dead_letter import DeadLetterOffice, ensure_dlq_stream
 from gateway_accounting.errors import PoisonMessage, is_transient_db_error
 from gateway_accounting.events import UsageRow, usage_row_from_message
 from gateway_accounting.metrics import AccountingMetrics
-from gateway_accounting.store import write_usage_batch
+from gateway_accounting.store import write_new_usage
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,11 @@ class UsageConsumer:
         options: ConsumerOptions,
         metrics: AccountingMetrics,
         office: DeadLetterOffice,
+        on_stored: Callable[[list[UsageRow]], None] | None = None,
     ) -> None:
         self._nats = nats_conn
+        # Told the rows each commit stored for the first time (budget settlement); must not block.
+        self._on_stored = on_stored
         self._office = office
         self._database = database
         self._options = options
@@ -218,7 +222,7 @@ class UsageConsumer:
         heartbeat_at = time.monotonic() + self._options.ack_wait_s / 3
         while True:
             try:
-                inserted = await write_usage_batch(self._database.pool, [d.row for d in deliveries])
+                inserted = await write_new_usage(self._database.pool, [d.row for d in deliveries])
             except Exception as exc:
                 self._metrics.errors.labels("postgres").inc()
                 if not is_transient_db_error(exc):
@@ -247,7 +251,7 @@ class UsageConsumer:
         stored: list[_Delivery] = []
         for delivery in deliveries:
             try:
-                inserted = await write_usage_batch(self._database.pool, [delivery.row])
+                inserted = await write_new_usage(self._database.pool, [delivery.row])
             except Exception as exc:
                 if is_transient_db_error(exc):
                     # An outage in the middle: ack what is stored; the rest comes back.
@@ -261,9 +265,11 @@ class UsageConsumer:
             stored.append(delivery)
         return stored
 
-    def _count(self, rows: int, inserted: int) -> None:
-        self._metrics.rows_inserted.inc(inserted)
-        self._metrics.duplicates.inc(rows - inserted)
+    def _count(self, rows: int, inserted: list[UsageRow]) -> None:
+        self._metrics.rows_inserted.inc(len(inserted))
+        self._metrics.duplicates.inc(rows - len(inserted))
+        if self._on_stored is not None and inserted:
+            self._on_stored(inserted)
 
     async def _ack_all(self, msgs: Sequence[Msg]) -> None:
         results = await asyncio.gather(*(m.ack_sync() for m in msgs), return_exceptions=True)

@@ -1,7 +1,8 @@
 """`AccountingService` over gRPC (grpc.aio, on the app's event loop), used by control.
 
 Summaries and breakdowns are answered from the hourly rollup, the request log from the usage
-table (see `usage_reader`). Errors map to status codes in one place, `_answer`:
+table (see `usage_reader`), budget status from Postgres (`budgets/status.py`). Errors map to
+status codes in one place, `_answer`:
 InvalidQuery -> INVALID_ARGUMENT (UNIMPLEMENTED for what is valid but not supported yet),
 Postgres unreachable -> UNAVAILABLE, anything else -> INTERNAL with the traceback logged.
 """
@@ -16,6 +17,7 @@ from typing import TypeVar
 import grpc
 from gateway_proto.v1 import accounting_pb2, accounting_pb2_grpc
 
+from gateway_accounting.budgets.status import BudgetStatusReader
 from gateway_accounting.errors import InvalidQuery, is_transient_db_error
 from gateway_accounting.usage_query import UnsupportedQuery, parse_filter
 from gateway_accounting.usage_reader import UsageReader
@@ -34,10 +36,11 @@ def _now() -> datetime:
 
 
 class AccountingServicer(accounting_pb2_grpc.AccountingServiceServicer):
-    """Usage queries; budgets arrive later (GetBudgetStatus answers an empty list until then)."""
+    """Usage queries and budget status."""
 
-    def __init__(self, reader: UsageReader) -> None:
+    def __init__(self, reader: UsageReader, budgets: BudgetStatusReader) -> None:
         self._reader = reader
+        self._budgets = budgets
 
     async def GetUsageSummary(
         self, request: accounting_pb2.GetUsageSummaryRequest, context: Context
@@ -74,9 +77,11 @@ class AccountingServicer(accounting_pb2_grpc.AccountingServiceServicer):
     async def GetBudgetStatus(
         self, request: accounting_pb2.GetBudgetStatusRequest, context: Context
     ) -> accounting_pb2.GetBudgetStatusResponse:
-        # Budgets (limits, periods, reservations, alerts) are not built yet: there is nothing to
-        # report, so every scope has no budget. The accounting issue on budgets fills this in.
-        return accounting_pb2.GetBudgetStatusResponse(budgets=[])
+        async def answer() -> accounting_pb2.GetBudgetStatusResponse:
+            states = await self._budgets.states(request.scope_id)
+            return accounting_pb2.GetBudgetStatusResponse(budgets=states)
+
+        return await _answer(context, "GetBudgetStatus", answer)
 
 
 async def _answer(context: Context, method: str, answer: Callable[[], Awaitable[T]]) -> T:

@@ -43,7 +43,27 @@ class AccountingMetrics:
             registry=r,
         )
         self.errors = Counter(
-            "accounting_errors", "Consumer failures by kind (nats, postgres, ack)", ["kind"], registry=r
+            "accounting_errors",
+            "Failures by kind (nats, postgres, ack, internal, budgets, redis)",
+            ["kind"],
+            registry=r,
+        )
+        self.budget_alerts = Counter(
+            "accounting_budget_alerts", "Budget thresholds crossed (claimed once per period)", registry=r
+        )
+        self.alert_deliveries = Counter(
+            "accounting_alert_deliveries",
+            "Alert deliveries finished, by channel kind and status (sent, failed)",
+            ["kind", "status"],
+            registry=r,
+        )
+        self.budget_counter_rebuilds = Counter(
+            "accounting_budget_counter_rebuilds", "Redis budget counters rebuilt from Postgres", registry=r
+        )
+        self.budget_counter_corrections = Counter(
+            "accounting_budget_counter_corrections",
+            "Redis budget counters corrected by the reconcile (persistent drift)",
+            registry=r,
         )
         self.batch_seconds = Histogram(
             "accounting_batch_seconds",

@@ -29,9 +29,17 @@ def unique_rows(rows: Sequence[UsageRow]) -> list[UsageRow]:
 
 async def write_usage_batch(pool: Pool, rows: Sequence[UsageRow]) -> int:
     """Store `rows` and roll up the new ones in one transaction; return how many were new."""
+    return len(await write_new_usage(pool, rows))
+
+
+async def write_new_usage(pool: Pool, rows: Sequence[UsageRow]) -> list[UsageRow]:
+    """Store `rows` and roll up the new ones in one transaction; return the rows that were new.
+
+    Only these may be settled against budgets: a duplicate was counted when it was first stored.
+    """
     batch = unique_rows(rows)
     if not batch:
-        return 0
+        return []
     async with pool.acquire() as conn, conn.transaction():
         inserted = await usage.insert_usage_batch(
             conn,
@@ -60,4 +68,5 @@ async def write_usage_batch(pool: Pool, rows: Sequence[UsageRow]) -> int:
         )
         if inserted:
             await rollups.rollup_usage_requests(conn, request_ids=inserted)
-    return len(inserted)
+    new = set(inserted)
+    return [row for row in batch if row.request_id in new]

@@ -21,6 +21,7 @@ import nats
 import pytest
 from gateway_accounting.app import State, create_app
 from gateway_accounting.settings import AccountingSettings
+from gateway_common.migrations import apply_migrations
 from gateway_common.names import USAGE_SUBJECT
 from gateway_common.nats import ensure_usage_stream
 from gateway_devstack.procs import ManagedProcess, free_port
@@ -242,6 +243,73 @@ def start_accounting(
     finally:
         for proc in started:
             proc.stop()
+
+
+CONTROL_MIGRATIONS = Path(__file__).resolve().parents[3] / "control" / "migrations"
+
+
+@dataclass
+class ControlTables:
+    """Rows in control's tables (its real migrations), the way control would write them."""
+
+    pool: asyncpg.Pool
+
+    async def tenant(self, tenant_id: str = TENANT) -> str:
+        await self.pool.execute(
+            "INSERT INTO control.tenants (id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            uuid.UUID(tenant_id),
+            f"tenant-{tenant_id[:8]}",
+        )
+        return tenant_id
+
+    async def budget(
+        self,
+        scope_id: str = TENANT,
+        *,
+        scope: str = "tenant",
+        limit_micro_usd: int = 1_000_000,
+        period: str = "daily",
+        rolling_days: int | None = None,
+        timezone: str = "UTC",
+        hard: bool = True,
+        thresholds: tuple[int, ...] = (50, 80, 100),
+    ) -> uuid.UUID:
+        budget_id: uuid.UUID = await self.pool.fetchval(
+            "INSERT INTO control.budgets (scope, scope_id, limit_micro_usd, period, rolling_days, timezone,"
+            " hard, thresholds) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            scope,
+            uuid.UUID(scope_id),
+            limit_micro_usd,
+            period,
+            rolling_days,
+            timezone,
+            hard,
+            list(thresholds),
+        )
+        return budget_id
+
+    async def channel(
+        self, kind: str, target: str, *, tenant_id: str | None = TENANT, settings: str = "{}"
+    ) -> uuid.UUID:
+        channel_id: uuid.UUID = await self.pool.fetchval(
+            "INSERT INTO control.alert_channels (tenant_id, name, kind, target, settings)"
+            " VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING id",
+            uuid.UUID(tenant_id) if tenant_id else None,
+            f"{kind}-{uuid.uuid4().hex[:8]}",
+            kind,
+            target,
+            settings,
+        )
+        return channel_id
+
+
+@pytest.fixture
+async def control(fresh_database_url: str, db: asyncpg.Pool) -> ControlTables:
+    """The control schema on the test's database (accounting reads budgets from it), one tenant."""
+    await apply_migrations(fresh_database_url, "control", CONTROL_MIGRATIONS)
+    tables = ControlTables(db)
+    await tables.tenant()
+    return tables
 
 
 @pytest.fixture

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from gateway_accounting.database import Database
-from gateway_accounting.grpc_server import AccountingServicer, GrpcServer
-from gateway_accounting.usage_reader import UsageReader
+from gateway_accounting.app import build_state
+from gateway_accounting.grpc_server import GrpcServer
+from gateway_accounting.settings import AccountingSettings
 from gateway_devstack.procs import free_port
 
 
-async def _no_migrations() -> None:
-    return None
-
-
 def _server(port: int) -> GrpcServer:
-    database = Database("postgresql://unused/db", min_size=0, max_size=1, migrate=_no_migrations)
-    return GrpcServer(AccountingServicer(UsageReader(database)), "127.0.0.1", port)
+    settings = AccountingSettings(
+        database_url="postgresql://unused/db", nats_url="nats://127.0.0.1:1", accounting_grpc_port=port
+    )
+    return build_state(settings).grpc
 
 
 async def test_a_second_server_on_the_same_port_is_refused() -> None:

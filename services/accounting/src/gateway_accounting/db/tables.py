@@ -80,3 +80,27 @@ class BudgetAlert:
     threshold: int
     spent_micro_usd: int
     claimed_at: datetime.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDelivery:
+    """A row of accounting.alert_deliveries."""
+
+    id: int
+    budget_id: uuid.UUID
+    period_start: datetime.datetime
+    threshold: int
+    channel_id: uuid.UUID
+    channel_kind: str
+    status: str
+    attempts: int
+    last_error: str | None
+    scope: str
+    scope_id: uuid.UUID
+    period: str
+    period_end: datetime.datetime
+    limit_micro_usd: int
+    spent_micro_usd: int
+    created_at: datetime.datetime
+    sending_since: datetime.datetime
+    finished_at: datetime.datetime | None

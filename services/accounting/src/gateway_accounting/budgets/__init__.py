@@ -1,0 +1,1 @@
+"""Budgets: periods, spend, Redis counters and their settlement (control defines the budgets)."""
