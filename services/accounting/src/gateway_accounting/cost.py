@@ -5,6 +5,8 @@ is a rational number with denominator 1,000,000. The rule:
 
 - cached prompt tokens are charged at the cached-input price, or at the input price when the
   cached price is 0 (no discount configured);
+- prompt tokens written to the prompt cache are charged at the cache-write price, or at the
+  input price when that is 0;
 - the rest of the prompt is charged at the input price;
 - reasoning tokens (part of the completion, as providers report them) are charged at the
   reasoning price when one is set, else at the output price;
@@ -41,16 +43,21 @@ def cost_numerator(usage: TokenUsage, pricing: ModelPricing) -> int:
     prompt = _non_negative("prompt_tokens", usage.prompt_tokens)
     completion = _non_negative("completion_tokens", usage.completion_tokens)
     cached = min(_non_negative("cached_prompt_tokens", usage.cached_prompt_tokens), prompt)
+    written = min(
+        _non_negative("cache_write_prompt_tokens", usage.cache_write_prompt_tokens), prompt - cached
+    )
     reasoning = min(_non_negative("reasoning_tokens", usage.reasoning_tokens), completion)
 
     input_price = _non_negative("input price", pricing.input_micro_usd_per_mtok)
     output_price = _non_negative("output price", pricing.output_micro_usd_per_mtok)
     cached_price = _non_negative("cached input price", pricing.cached_input_micro_usd_per_mtok)
     reasoning_price = _non_negative("reasoning price", pricing.reasoning_micro_usd_per_mtok)
+    write_price = _non_negative("cache write price", pricing.cache_write_input_micro_usd_per_mtok)
 
     return (
         cached * (cached_price or input_price)
-        + (prompt - cached) * input_price
+        + written * (write_price or input_price)
+        + (prompt - cached - written) * input_price
         + reasoning * (reasoning_price or output_price)
         + (completion - reasoning) * output_price
     )

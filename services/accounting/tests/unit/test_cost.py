@@ -142,3 +142,21 @@ def test_cached_and_reasoning_are_clamped_to_their_totals() -> None:
 def test_negative_inputs_are_refused(usage: TokenUsage, pricing: ModelPricing, name: str) -> None:
     with pytest.raises(CostError, match=name):
         request_cost_micro_usd(usage, pricing)
+
+
+def test_cache_writes_use_the_cache_write_price_or_the_input_price() -> None:
+    usage = TokenUsage(prompt_tokens=1_000, cached_prompt_tokens=200, cache_write_prompt_tokens=300)
+    priced = ModelPricing(
+        input_micro_usd_per_mtok=3_000_000,
+        cached_input_micro_usd_per_mtok=300_000,
+        cache_write_input_micro_usd_per_mtok=3_750_000,
+    )
+    # 200 read at 0.30, 300 written at 3.75, 500 plain at 3.00 ($ per million tokens)
+    assert cost_numerator(usage, priced) == 200 * 300_000 + 300 * 3_750_000 + 500 * 3_000_000
+    unpriced_writes = ModelPricing(
+        input_micro_usd_per_mtok=3_000_000, cached_input_micro_usd_per_mtok=300_000
+    )
+    assert cost_numerator(usage, unpriced_writes) == 200 * 300_000 + 800 * 3_000_000
+    # Writes can never exceed what is left of the prompt after the cache reads.
+    too_many = TokenUsage(prompt_tokens=100, cached_prompt_tokens=60, cache_write_prompt_tokens=500)
+    assert cost_numerator(too_many, priced) == 60 * 300_000 + 40 * 3_750_000

@@ -20,10 +20,11 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import httpx
+from gateway_proto.v1.usage_pb2 import UsageEvent
 from gateway_providers import Endpoint, ProviderConfigError, ProviderError
 from starlette.responses import Response
 
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 _MAX_ERROR_BODY = 64 * 1024
 # Endpoints whose success body is relayed chunk by chunk rather than read whole.
 _BINARY_STREAMED = frozenset({Endpoint.AUDIO_SPEECH})
+# Told every usage event as it is submitted, with the request's context (the guards' hook).
+UsageObserver = Callable[[RequestContext, UsageEvent], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +77,12 @@ class Forwarder:
         instance_id: str,
         rng: random.Random | None = None,
         estimator: TokenEstimator | None = None,
+        usage_observer: UsageObserver | None = None,
     ) -> None:
         self._client = client
         self._estimator = estimator or TokenEstimator()
+        # The guards (issue 4) learn each request's actual usage: TPM reconciliation, idempotency.
+        self._usage_observer = usage_observer
         self._publisher = publisher
         self._metrics = metrics
         self._instance_id = instance_id
@@ -272,7 +278,10 @@ class Forwarder:
         record.gateway_overhead_s = max(0.0, (now - context.started) - context.upstream_s)
         if context.overhead_s is not None:
             record.gateway_overhead_s = context.overhead_s
-        self._publisher.submit(build_usage_event(record, instance_id=self._instance_id, finished=now))
+        event = build_usage_event(record, instance_id=self._instance_id, finished=now)
+        if self._usage_observer is not None:
+            self._usage_observer(context, event)
+        self._publisher.submit(event)
 
 
 async def _read_body(response: httpx.Response, limit: int | None) -> bytes:

@@ -4,6 +4,10 @@ Positive entries live `ttl_s` (30 s by default), unknown digests `negative_ttl_s
 seconds) so a flood of bad keys does not reach Redis. Both maps are bounded and evict the
 oldest insertion first; entries expire long before FIFO order matters.
 
+An expired entry is kept for `stale_s` more seconds: `get` no longer returns it, but
+`get_stale` does, for the resolver to use while the key store (Redis and control) cannot answer.
+Invalidations drop it like any entry, so a revoke still wins.
+
 A fetch that started before an invalidation must not re-insert the stale record it read, so
 every invalidation bumps `generation` and `put` refuses results older than the last bump.
 """
@@ -39,9 +43,11 @@ class KeyCache:
         max_entries: int,
         negative_ttl_s: float,
         max_negative: int,
+        stale_s: float = 0.0,
         clock: Clock = time.monotonic,
     ) -> None:
         self._ttl_s = ttl_s
+        self._stale_s = stale_s
         self._max_entries = max_entries
         self._negative_ttl_s = negative_ttl_s
         self._max_negative = max_negative
@@ -59,8 +65,17 @@ class KeyCache:
         entry = self._entries.get(digest)
         if entry is None:
             return None
-        if entry.expires_at <= self._clock():
-            self._drop(digest)
+        now = self._clock()
+        if entry.expires_at <= now:
+            if entry.expires_at + self._stale_s <= now:
+                self._drop(digest)
+            return None
+        return entry.record
+
+    def get_stale(self, digest: str) -> KeyRecord | None:
+        """The record for `digest` even if expired, as long as it is within the stale window."""
+        entry = self._entries.get(digest)
+        if entry is None or entry.expires_at + self._stale_s <= self._clock():
             return None
         return entry.record
 

@@ -6,7 +6,15 @@ serialized KeyRecord written by control). Invalidations arrive on core NATS subj
 `gateway.keys.invalidate` (`KeyInvalidation`) and drop entries at once; after a NATS reconnect
 the whole cache is dropped, because invalidations sent meanwhile were missed.
 
-The `KeyStore` protocol is the seam for issue 4: a store that asks control on a Redis miss.
+`FallbackKeyStore` asks control (`GET /internal/keys/{digest}`, Bearer INTERNAL_TOKEN) when
+Redis has no record or cannot answer: Redis restarted empty or flushed, or a record not written
+yet. The proxy writes nothing to Redis itself (control's reconciler re-populates it); the answer
+is only cached in process. Because `KeyResolver` coalesces concurrent lookups of one digest and
+negatively caches unknown ones, each digest costs at most one Redis GET and one control call per
+`KEY_NEGATIVE_TTL_S`, however many requests present it.
+
+When Redis is down, a key whose cached record expired less than `KEY_STALE_S` ago keeps working
+from the cache (bounded staleness; invalidations still drop it at once).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
+import httpx
 import redis.asyncio as aioredis
 from gateway_common.names import redis_key_record
 from gateway_proto.v1.keys_pb2 import KeyInvalidation, KeyRecord
@@ -60,17 +69,81 @@ class RedisKeyStore:
             return None
         if isinstance(raw, str):  # only when a client was built with decode_responses
             raw = raw.encode()
-        record = KeyRecord()
+        return parse_record(raw, digest, "Redis")
+
+
+def parse_record(raw: bytes, digest: str, source: str) -> KeyRecord | None:
+    """Decode a serialized KeyRecord and check it is the one for `digest` (constant time).
+
+    A corrupt or mis-filed record is logged and treated as no record.
+    """
+    record = KeyRecord()
+    try:
+        record.ParseFromString(raw)
+    except DecodeError:
+        log.error("corrupt key record", extra={"digest": digest, "source": source})
+        return None
+    # The lookup was by digest already; comparing in constant time guards a mis-filed record.
+    if not hmac.compare_digest(record.digest.encode(), digest.encode()):
+        log.error("key record digest does not match its lookup", extra={"digest": digest, "source": source})
+        return None
+    return record
+
+
+class ControlKeyStore:
+    """Key records from control's internal endpoint `GET /internal/keys/{digest}`.
+
+    200 carries the serialized KeyRecord (revoked keys included, flagged), 404 means no such
+    key. Anything else, or no answer within the client's timeout, is KeyStoreUnavailable. At
+    most `concurrency` calls run at once, so a flood of distinct unknown keys cannot turn into
+    a flood on control.
+    """
+
+    def __init__(self, client: httpx.AsyncClient, internal_token: str, *, concurrency: int = 16) -> None:
+        self._client = client
+        self._headers = {"authorization": f"Bearer {internal_token}", "accept": "application/x-protobuf"}
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def fetch(self, digest: str) -> KeyRecord | None:
+        """Ask control for the record; None when control says the digest is unknown."""
+        async with self._slots:
+            try:
+                response = await self._client.get(f"/internal/keys/{digest}", headers=self._headers)
+            except httpx.HTTPError as exc:
+                raise KeyStoreUnavailable(f"control: {exc!r}") from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise KeyStoreUnavailable(f"control answered {response.status_code}")
+        return parse_record(response.content, digest, "control")
+
+
+class FallbackKeyStore:
+    """Redis first; control on a Redis miss or outage. Writes nothing to Redis.
+
+    A Redis miss that control cannot confirm (control down) is KeyStoreUnavailable (503), not
+    an unknown key (401): after Redis restarted empty, valid keys must not be refused.
+    """
+
+    def __init__(
+        self, primary: KeyStore, fallback: KeyStore, count: Callable[[str], None] | None = None
+    ) -> None:
+        self._primary = primary
+        self._fallback = fallback
+        self._count = count or (lambda outcome: None)
+
+    async def fetch(self, digest: str) -> KeyRecord | None:
+        """The record from Redis, else from control; see the class docstring for failures."""
         try:
-            record.ParseFromString(raw)
-        except DecodeError:
-            log.error("corrupt key record in Redis", extra={"digest": digest})
-            return None
-        # The lookup was by digest already; comparing in constant time guards a mis-filed record.
-        if not hmac.compare_digest(record.digest, digest):
-            log.error("key record digest does not match its Redis key", extra={"digest": digest})
-            return None
-        return record
+            record = await self._primary.fetch(digest)
+        except KeyStoreUnavailable as exc:
+            log.warning("Redis cannot answer a key lookup; asking control: %s", exc)
+            self._count("redis_unavailable")
+        else:
+            if record is not None:
+                return record
+            self._count("redis_miss")
+        return await self._fallback.fetch(digest)
 
 
 class KeyResolver:
@@ -93,7 +166,24 @@ class KeyResolver:
             return None
         pending = self._inflight.get(digest)
         if pending is not None:
-            return await asyncio.shield(pending)
+            try:
+                return await asyncio.shield(pending)
+            except KeyStoreUnavailable as exc:
+                return self._stale_or_raise(digest, exc)
+        try:
+            return await self._fetch(digest)
+        except KeyStoreUnavailable as exc:
+            return self._stale_or_raise(digest, exc)
+
+    def _stale_or_raise(self, digest: str, exc: KeyStoreUnavailable) -> KeyRecord:
+        """During a store outage, a recently expired record stays usable for the stale window."""
+        stale = self.cache.get_stale(digest)
+        if stale is None:
+            raise exc
+        log.warning("key store unavailable; serving a stale cached key record", extra={"digest": digest})
+        return stale
+
+    async def _fetch(self, digest: str) -> KeyRecord | None:
         future: asyncio.Future[KeyRecord | None] = asyncio.get_running_loop().create_future()
         self._inflight[digest] = future
         generation = self.cache.generation
@@ -142,3 +232,25 @@ async def clear_on_reconnect(nats_stats: NatsStats, cache: KeyCache, interval_s:
                 cache.clear()
             seen = reconnects
         await asyncio.sleep(interval_s)
+
+
+def build_key_store(
+    redis: aioredis.Redis,
+    control_url: str,
+    internal_token: str,
+    *,
+    timeout_s: float,
+    concurrency: int,
+    count: Callable[[str], None] | None = None,
+) -> tuple[KeyStore, httpx.AsyncClient | None]:
+    """Redis alone, or Redis with control's fallback when CONTROL_URL and INTERNAL_TOKEN are set.
+
+    Returns the store and the HTTP client it owns (for the lifespan to close), if any.
+    """
+    redis_store = RedisKeyStore(redis)
+    if not control_url or not internal_token:
+        log.warning("CONTROL_URL or INTERNAL_TOKEN unset: a key missing from Redis is refused as unknown")
+        return redis_store, None
+    client = httpx.AsyncClient(base_url=control_url, timeout=timeout_s, trust_env=False)
+    control = ControlKeyStore(client, internal_token, concurrency=concurrency)
+    return FallbackKeyStore(redis_store, control, count), client

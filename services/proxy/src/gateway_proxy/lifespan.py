@@ -31,8 +31,9 @@ from starlette.applications import Starlette
 
 from gateway_proxy.auth import Authenticator
 from gateway_proxy.forwarder import Forwarder
+from gateway_proxy.guards import build_guards
 from gateway_proxy.key_cache import KeyCache
-from gateway_proxy.keys import KeyResolver, RedisKeyStore, clear_on_reconnect
+from gateway_proxy.keys import KeyResolver, build_key_store, clear_on_reconnect
 from gateway_proxy.metrics import ProxyMetrics
 from gateway_proxy.runtime import Timeouts
 from gateway_proxy.settings import ProxySettings
@@ -81,6 +82,7 @@ def make_lifespan(settings: ProxySettings, metrics: ProxyMetrics) -> Lifespan:
             clear_on_reconnect(lambda: _reconnects(state.nats), state.authenticator.resolver.cache),
             "key-cache-reconnect-watch",
         )
+        state.tasks.start(state.guards.limiter.renew_leases(), "rate-limit-lease-renewal")
         log.info("proxy started", extra={"host": settings.proxy_host, "port": settings.proxy_port})
         try:
             yield {STATE_KEY: state}
@@ -99,8 +101,18 @@ def _build_state(settings: ProxySettings, metrics: ProxyMetrics, estimator: Toke
         max_entries=settings.key_cache_size,
         negative_ttl_s=settings.key_negative_ttl_s,
         max_negative=settings.key_negative_cache_size,
+        stale_s=settings.key_stale_s,
     )
-    resolver = KeyResolver(cache, RedisKeyStore(redis))
+    key_store, key_control = build_key_store(
+        redis,
+        settings.control_url,
+        settings.internal_token.get_secret_value(),
+        timeout_s=settings.key_control_timeout_s,
+        concurrency=settings.key_control_concurrency,
+        count=lambda outcome: metrics.key_lookups.labels(outcome).inc(),
+    )
+    resolver = KeyResolver(cache, key_store)
+    guards = build_guards(settings, redis, estimator, key_control)
 
     async def on_nats_connect(client: Client) -> None:
         await _subscribe_and_ensure(client, resolver)
@@ -150,7 +162,14 @@ def _build_state(settings: ProxySettings, metrics: ProxyMetrics, estimator: Toke
             settings.key_pepper.get_secret_value().encode(),
             count=lambda outcome: metrics.key_lookups.labels(outcome).inc(),
         ),
-        forwarder=Forwarder(http, publisher, metrics, instance_id=instance_id, estimator=estimator),
+        forwarder=Forwarder(
+            http,
+            publisher,
+            metrics,
+            instance_id=instance_id,
+            estimator=estimator,
+            usage_observer=guards.observe_usage,
+        ),
         readiness=readiness,
         http=http,
         redis=redis,
@@ -158,6 +177,7 @@ def _build_state(settings: ProxySettings, metrics: ProxyMetrics, estimator: Toke
         follower=SnapshotFollower(connection, on_snapshot, poll_interval_s=settings.snapshot_poll_interval_s),
         publisher=publisher,
         tasks=BackgroundTasks(),
+        guards=guards,
     )
 
 
@@ -188,6 +208,7 @@ async def _shutdown(state: ProxyState) -> None:
     log.info("proxy shutting down: flushing usage events")
     await state.publisher.close(state.settings.usage_flush_timeout_s)
     await state.tasks.drain()
+    await state.guards.close()
     await state.nats.close()
     await state.redis.aclose()
     await state.http.aclose()

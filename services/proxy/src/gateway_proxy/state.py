@@ -13,6 +13,7 @@ from starlette.requests import HTTPConnection
 
 from gateway_proxy.auth import Authenticator
 from gateway_proxy.forwarder import Forwarder
+from gateway_proxy.guards import Guards
 from gateway_proxy.metrics import ProxyMetrics
 from gateway_proxy.settings import ProxySettings
 from gateway_proxy.snapshot import ConfigHolder
@@ -38,6 +39,7 @@ class ProxyState:
     follower: SnapshotFollower
     publisher: UsagePublisher
     tasks: BackgroundTasks
+    guards: Guards
 
 
 def proxy_state(connection: HTTPConnection) -> ProxyState:

@@ -93,6 +93,7 @@ def build_usage_event(record: UsageRecord, *, instance_id: str, finished: float 
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             cached_prompt_tokens=usage.cached_prompt_tokens,
+            cache_write_prompt_tokens=usage.cache_write_prompt_tokens,
             reasoning_tokens=usage.reasoning_tokens,
             estimated=record.estimated,
             images=record.images,

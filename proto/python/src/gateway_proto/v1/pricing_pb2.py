@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18gateway/v1/pricing.proto\x12\ngateway.v1\"\x9b\x02\n\x0cModelPricing\x12 \n\x18input_micro_usd_per_mtok\x18\x01 \x01(\x03\x12!\n\x19output_micro_usd_per_mtok\x18\x02 \x01(\x03\x12\'\n\x1f\x63\x61\x63hed_input_micro_usd_per_mtok\x18\x03 \x01(\x03\x12$\n\x1creasoning_micro_usd_per_mtok\x18\x04 \x01(\x03\x12\x17\n\x0fimage_micro_usd\x18\x05 \x01(\x03\x12\"\n\x1aspeech_micro_usd_per_mchar\x18\x06 \x01(\x03\x12*\n\"transcription_micro_usd_per_second\x18\x07 \x01(\x03\x12\x0e\n\x06priced\x18\x08 \x01(\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18gateway/v1/pricing.proto\x12\ngateway.v1\"\xc9\x02\n\x0cModelPricing\x12 \n\x18input_micro_usd_per_mtok\x18\x01 \x01(\x03\x12!\n\x19output_micro_usd_per_mtok\x18\x02 \x01(\x03\x12\'\n\x1f\x63\x61\x63hed_input_micro_usd_per_mtok\x18\x03 \x01(\x03\x12$\n\x1creasoning_micro_usd_per_mtok\x18\x04 \x01(\x03\x12\x17\n\x0fimage_micro_usd\x18\x05 \x01(\x03\x12\"\n\x1aspeech_micro_usd_per_mchar\x18\x06 \x01(\x03\x12*\n\"transcription_micro_usd_per_second\x18\x07 \x01(\x03\x12\x0e\n\x06priced\x18\x08 \x01(\x08\x12,\n$cache_write_input_micro_usd_per_mtok\x18\t \x01(\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,5 +32,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gateway_proto.v1.pricing_pb
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MODELPRICING']._serialized_start=41
-  _globals['_MODELPRICING']._serialized_end=324
+  _globals['_MODELPRICING']._serialized_end=370
 # @@protoc_insertion_point(module_scope)

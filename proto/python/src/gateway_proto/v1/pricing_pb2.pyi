@@ -32,6 +32,7 @@ class ModelPricing(_message.Message):
     SPEECH_MICRO_USD_PER_MCHAR_FIELD_NUMBER: _builtins.int
     TRANSCRIPTION_MICRO_USD_PER_SECOND_FIELD_NUMBER: _builtins.int
     PRICED_FIELD_NUMBER: _builtins.int
+    CACHE_WRITE_INPUT_MICRO_USD_PER_MTOK_FIELD_NUMBER: _builtins.int
     input_micro_usd_per_mtok: _builtins.int
     output_micro_usd_per_mtok: _builtins.int
     cached_input_micro_usd_per_mtok: _builtins.int
@@ -42,6 +43,8 @@ class ModelPricing(_message.Message):
     transcription_micro_usd_per_second: _builtins.int
     priced: _builtins.bool
     """False when no price is configured: the proxy refuses the model unless the operator allows unpriced use."""
+    cache_write_input_micro_usd_per_mtok: _builtins.int
+    """Price of prompt tokens written to the prompt cache; 0 means the input price."""
     def __init__(
         self,
         *,
@@ -53,10 +56,11 @@ class ModelPricing(_message.Message):
         speech_micro_usd_per_mchar: _builtins.int = ...,
         transcription_micro_usd_per_second: _builtins.int = ...,
         priced: _builtins.bool = ...,
+        cache_write_input_micro_usd_per_mtok: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cached_input_micro_usd_per_mtok", b"cached_input_micro_usd_per_mtok", "image_micro_usd", b"image_micro_usd", "input_micro_usd_per_mtok", b"input_micro_usd_per_mtok", "output_micro_usd_per_mtok", b"output_micro_usd_per_mtok", "priced", b"priced", "reasoning_micro_usd_per_mtok", b"reasoning_micro_usd_per_mtok", "speech_micro_usd_per_mchar", b"speech_micro_usd_per_mchar", "transcription_micro_usd_per_second", b"transcription_micro_usd_per_second"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cache_write_input_micro_usd_per_mtok", b"cache_write_input_micro_usd_per_mtok", "cached_input_micro_usd_per_mtok", b"cached_input_micro_usd_per_mtok", "image_micro_usd", b"image_micro_usd", "input_micro_usd_per_mtok", b"input_micro_usd_per_mtok", "output_micro_usd_per_mtok", b"output_micro_usd_per_mtok", "priced", b"priced", "reasoning_micro_usd_per_mtok", b"reasoning_micro_usd_per_mtok", "speech_micro_usd_per_mchar", b"speech_micro_usd_per_mchar", "transcription_micro_usd_per_second", b"transcription_micro_usd_per_second"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -34,6 +34,7 @@ class TokenUsage(_message.Message):
     IMAGES_FIELD_NUMBER: _builtins.int
     CHARACTERS_FIELD_NUMBER: _builtins.int
     AUDIO_SECONDS_FIELD_NUMBER: _builtins.int
+    CACHE_WRITE_PROMPT_TOKENS_FIELD_NUMBER: _builtins.int
     prompt_tokens: _builtins.int
     completion_tokens: _builtins.int
     cached_prompt_tokens: _builtins.int
@@ -43,6 +44,10 @@ class TokenUsage(_message.Message):
     images: _builtins.int
     characters: _builtins.int
     audio_seconds: _builtins.int
+    cache_write_prompt_tokens: _builtins.int
+    """Prompt tokens written to the provider's prompt cache (part of prompt_tokens; Anthropic bills
+    them above the input price).
+    """
     def __init__(
         self,
         *,
@@ -54,10 +59,11 @@ class TokenUsage(_message.Message):
         images: _builtins.int = ...,
         characters: _builtins.int = ...,
         audio_seconds: _builtins.int = ...,
+        cache_write_prompt_tokens: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["audio_seconds", b"audio_seconds", "cached_prompt_tokens", b"cached_prompt_tokens", "characters", b"characters", "completion_tokens", b"completion_tokens", "estimated", b"estimated", "images", b"images", "prompt_tokens", b"prompt_tokens", "reasoning_tokens", b"reasoning_tokens"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audio_seconds", b"audio_seconds", "cache_write_prompt_tokens", b"cache_write_prompt_tokens", "cached_prompt_tokens", b"cached_prompt_tokens", "characters", b"characters", "completion_tokens", b"completion_tokens", "estimated", b"estimated", "images", b"images", "prompt_tokens", b"prompt_tokens", "reasoning_tokens", b"reasoning_tokens"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -71,7 +71,15 @@ def _handler(endpoint: Endpoint, read: BodyReader) -> Handler:
             stream=client.stream,
             include_usage=client.include_usage,
         )
-        return await state.forwarder.forward(job, context)
+        # Idempotency-Key and rate limits (guards.py) wrap the forward.
+        return await state.guards.run(
+            request.headers,
+            context,
+            principal,
+            endpoint.value,
+            body,
+            lambda: state.forwarder.forward(job, context),
+        )
 
     handle.__name__ = endpoint.value
     handle.__doc__ = f"Serve {endpoint.value} from the model's deployment."

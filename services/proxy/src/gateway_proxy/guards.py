@@ -1,0 +1,251 @@
+"""The per-request guards after authentication: Idempotency-Key, then rate limits.
+
+`Guards.run` wraps the forwarding of one authenticated, validated request:
+
+1. Idempotency-Key (`idempotency.py`): replay a stored response, or refuse 409/422, or claim.
+   A replay is answered before the rate limits, is not counted, and reaches no provider.
+2. Rate limits (`limits.py`): one Redis round trip admits the request or refuses it with 429
+   (no usage event, since the provider is never called).
+3. The forward itself, wrapped in `GuardedResponse`, which adds the `x-ratelimit-*` headers,
+   records the bytes sent for the idempotency store, and — when the response ends, fails or
+   the client leaves — releases the parallel lease, reconciles the TPM estimate with the
+   usage event (`observe_usage`, called by the Forwarder) and stores or releases the claim.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+import httpx
+import redis.asyncio as aioredis
+from gateway_common.redis import connect_redis
+from gateway_proto.v1.usage_pb2 import UsageEvent
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+
+from gateway_proxy import idempotency
+from gateway_proxy.auth import Principal
+from gateway_proxy.idempotency import Claim, IdempotencyStore, StoredResponse
+from gateway_proxy.limits import Grant, Limits, RateLimiter, effective_limits
+from gateway_proxy.settings import ProxySettings
+from gateway_proxy.tokens import TokenEstimator
+
+log = logging.getLogger(__name__)
+
+Forward = Callable[[], Awaitable[Response]]
+
+
+@dataclass(slots=True)
+class _InFlight:
+    """What the guards hold for one request until its response has ended."""
+
+    grant: Grant | None
+    claim: Claim | None
+    record_limit: int = 0  # most response bytes recorded for the idempotency store
+    usage_error: str | None = None
+    status: int = 0
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    chunks: list[bytes] = field(default_factory=list)
+    size: int = 0
+    complete: bool = False
+    oversized: bool = False
+
+
+def estimate_tokens(estimator: TokenEstimator, body: Mapping[str, object]) -> int:
+    """Pre-call TPM charge: the prompt's tokens plus the most the reply may use.
+
+    The prompt is counted by `TokenEstimator` (tiktoken cl100k, or one token per 4 bytes when
+    the encoding is unavailable). The reply adds `max_completion_tokens` (or `max_tokens`)
+    times `n`; without either, nothing, and the actual usage is charged at the end.
+    """
+    reply = body.get("max_completion_tokens", body.get("max_tokens"))
+    choices = body.get("n", 1)
+    out = reply if isinstance(reply, int) and not isinstance(reply, bool) and reply > 0 else 0
+    n = choices if isinstance(choices, int) and not isinstance(choices, bool) and choices > 0 else 1
+    return estimator.prompt_tokens(body) + out * n
+
+
+class Guards:
+    """Idempotency and rate limits around the forwarding of a request."""
+
+    def __init__(
+        self,
+        limiter: RateLimiter,
+        idempotency_store: IdempotencyStore,
+        estimator: TokenEstimator,
+        defaults: Limits,
+        limits_redis: aioredis.Redis | None = None,
+        key_control: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.limiter = limiter
+        # Clients the guards own and close at shutdown: limits' Redis, the key store's control client.
+        self._limits_redis = limits_redis
+        self._key_control = key_control
+        self.idempotency = idempotency_store
+        self._estimator = estimator
+        self._defaults = defaults
+        self._inflight: dict[int, _InFlight] = {}
+        self._finishing: set[asyncio.Task[None]] = set()
+
+    async def run(
+        self,
+        headers: Mapping[str, str],
+        context: object,
+        principal: Principal,
+        endpoint: str,
+        body: Mapping[str, object],
+        forward: Forward,
+    ) -> Response:
+        """Serve one request through the guards; `forward` calls the provider.
+
+        `context` is the request's RequestContext, the identity `observe_usage` is told.
+        """
+        claim: Claim | None = None
+        key = idempotency.read_key(headers)
+        if key is not None:
+            found = await self.idempotency.begin(
+                principal.key_id, key, idempotency.fingerprint(endpoint, body), uuid.uuid4().hex
+            )
+            if isinstance(found, StoredResponse):
+                return found.response()
+            claim = found
+        flight = _InFlight(grant=None, claim=claim, record_limit=self.idempotency.max_bytes)
+        try:
+            limits = effective_limits(principal, self._defaults)
+            if limits.any:
+                tokens = estimate_tokens(self._estimator, body) if limits.counts_tokens else 0
+                flight.grant = await self.limiter.admit(principal, limits, tokens)
+            self._inflight[id(context)] = flight
+            response = await forward()
+        except BaseException:
+            self._inflight.pop(id(context), None)
+            self._finish(flight)
+            raise
+        return GuardedResponse(response, flight, lambda: self._end(context, flight))
+
+    def observe_usage(self, context: object, event: UsageEvent) -> None:
+        """Forwarder hook: the request's usage event (actual tokens, error code) is known."""
+        flight = self._inflight.get(id(context))
+        if flight is None:
+            return
+        flight.usage_error = event.error_code
+        if flight.grant is not None:
+            flight.grant.actual = event.usage.prompt_tokens + event.usage.completion_tokens
+
+    async def close(self, timeout_s: float = 5.0) -> None:
+        """Wait for the releases still in flight, then close the limits' Redis client (shutdown)."""
+        if self._finishing:
+            await asyncio.wait(self._finishing, timeout=timeout_s)
+        if self._limits_redis is not None:
+            await self._limits_redis.aclose()
+        if self._key_control is not None:
+            await self._key_control.aclose()
+
+    def _end(self, context: object, flight: _InFlight) -> None:
+        self._inflight.pop(id(context), None)
+        self._finish(flight)
+
+    def _finish(self, flight: _InFlight) -> None:
+        """Release and store in a task: the request's own task may be being cancelled."""
+        if flight.grant is None and flight.claim is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._settle(flight))
+        self._finishing.add(task)
+        task.add_done_callback(self._finishing.discard)
+
+    async def _settle(self, flight: _InFlight) -> None:
+        if flight.grant is not None:
+            if flight.grant.actual is None:
+                flight.grant.actual = 0  # never reached a provider: it used no tokens
+            await self.limiter.release(flight.grant)
+        claim = flight.claim
+        if claim is None:
+            return
+        stored = (
+            flight.complete and not flight.oversized and 200 <= flight.status < 300 and not flight.usage_error
+        )
+        if stored:
+            body = b"".join(flight.chunks)
+            await self.idempotency.complete(
+                claim, flight.status, idempotency.storable_headers(flight.headers), body
+            )
+        else:
+            await self.idempotency.abandon(claim)
+
+
+def build_guards(
+    settings: ProxySettings,
+    redis: aioredis.Redis,
+    estimator: TokenEstimator,
+    key_control: httpx.AsyncClient | None = None,
+) -> Guards:
+    """The guards from the settings; rate limits get their own fast-failing Redis client.
+
+    `key_control` (the key store's client for control, if any) is closed with the guards.
+    """
+    limits_redis = connect_redis(settings.redis_url, timeout_s=settings.rate_limit_redis_timeout_s)
+    defaults = Limits(
+        key_rpm=settings.default_key_rpm,
+        key_tpm=settings.default_key_tpm,
+        key_parallel=settings.default_key_max_parallel,
+        tenant_rpm=settings.default_tenant_rpm,
+        tenant_tpm=settings.default_tenant_tpm,
+        tenant_parallel=settings.default_tenant_max_parallel,
+    )
+    limiter = RateLimiter(
+        limits_redis,
+        replicas=settings.proxy_replicas,
+        lease_ttl_s=settings.rate_limit_lease_ttl_s,
+        timeout_s=settings.rate_limit_redis_timeout_s,
+        outage_retry_s=settings.rate_limit_outage_retry_s,
+    )
+    store = IdempotencyStore(
+        redis,
+        ttl_s=settings.idempotency_ttl_s,
+        # A claim outlives the longest request, so a duplicate never runs beside the first.
+        lock_ttl_s=settings.timeout_total_s + 30,
+        max_bytes=settings.idempotency_max_bytes,
+    )
+    return Guards(limiter, store, estimator, defaults, limits_redis, key_control)
+
+
+class GuardedResponse(Response):
+    """Wraps the forwarded response: rate-limit headers, recording, and the end-of-request hook."""
+
+    def __init__(self, inner: Response, flight: _InFlight, on_end: Callable[[], None]) -> None:
+        self._inner = inner
+        self._flight = flight
+        self._on_end = on_end
+        self.status_code = inner.status_code
+        self.background = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        flight = self._flight
+        extra = [(k.encode(), v.encode()) for k, v in (flight.grant.headers if flight.grant else {}).items()]
+
+        async def recording_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                flight.status = message["status"]
+                flight.headers = list(message.get("headers", ()))
+                if extra:
+                    message = {**message, "headers": [*flight.headers, *extra]}
+            elif message["type"] == "http.response.body" and flight.claim is not None:
+                chunk = message.get("body", b"")
+                flight.size += len(chunk)
+                if flight.size > flight.record_limit:
+                    flight.oversized = True
+                    flight.chunks.clear()
+                elif chunk:
+                    flight.chunks.append(chunk)
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                flight.complete = True
+
+        try:
+            await self._inner(scope, receive, recording_send)
+        finally:
+            self._on_end()

@@ -1,0 +1,285 @@
+"""Rate limits shared by every proxy replica: RPM, TPM and max parallel requests.
+
+Each request is admitted by one Lua script (`limits.lua`, EVALSHA, loaded once) that checks the
+key's and its tenant's limits at once against sliding-window logs in Redis (`gw:rl:*`) and
+records the admission only when every limit passes. Parallel slots are leases (a sorted set
+scored by expiry) that this process renews while the request runs and releases when it ends;
+the release also reconciles the TPM entry from the pre-call estimate to the actual usage
+(`limits_release.lua`). A process that dies holds its slots at most `RATE_LIMIT_LEASE_TTL_S`.
+
+Limits come from the KeyRecord (`key_limits`, `tenant_limits`); 0 there means "use the
+`DEFAULT_*` setting", a negative value means unlimited, and a `DEFAULT_*` of 0 is unlimited.
+
+Redis outage policy: every call times out after `RATE_LIMIT_REDIS_TIMEOUT_S` (50 ms). A request
+whose call failed is decided by local buckets (`limits_local.py`) at limit ÷ `PROXY_REPLICAS`.
+A refused connection, or `_TRIP_AFTER` failures in a row, switch the whole process to the local
+buckets without asking Redis (nothing waits on a dead Redis); it tries Redis again every
+`RATE_LIMIT_OUTAGE_RETRY_S`, so it is back on the shared limits within about a second of Redis
+returning. A lone timeout (a loaded host's event loop can be late by more than 50 ms) does not
+switch: it only lets that one request be decided locally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from importlib.resources import files
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from gateway_proxy.auth import Principal
+from gateway_proxy.errors import RateLimited
+from gateway_proxy.limits_local import LocalLimiter
+
+log = logging.getLogger(__name__)
+
+WINDOW_MS = 60_000
+_ADMIT_LUA = files("gateway_proxy").joinpath("limits.lua").read_text()
+_RELEASE_LUA = files("gateway_proxy").joinpath("limits_release.lua").read_text()
+_RENEW_LUA = """
+local t = redis.call('TIME')
+local expiry = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  if redis.call('ZADD', key, 'XX', 'CH', expiry, ARGV[i + 1]) == 1 then
+    redis.call('PEXPIRE', key, ARGV[1])
+  end
+end
+return 1
+"""
+_REDIS_FAILURES = (RedisError, OSError, TimeoutError)
+# Consecutive failed calls after which the process stops asking Redis for a while.
+_TRIP_AFTER = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The effective limits of one request (0 = unlimited)."""
+
+    key_rpm: int = 0
+    key_tpm: int = 0
+    key_parallel: int = 0
+    tenant_rpm: int = 0
+    tenant_tpm: int = 0
+    tenant_parallel: int = 0
+
+    @property
+    def any(self) -> bool:
+        """Whether at least one limit applies."""
+        return any(self.as_args())
+
+    @property
+    def counts_tokens(self) -> bool:
+        """Whether a TPM limit applies (only then is the prompt counted before the call)."""
+        return bool(self.key_tpm or self.tenant_tpm)
+
+    def as_args(self) -> tuple[int, int, int, int, int, int]:
+        """The limits in the order the scripts take them."""
+        return (
+            self.key_rpm,
+            self.key_tpm,
+            self.key_parallel,
+            self.tenant_rpm,
+            self.tenant_tpm,
+            self.tenant_parallel,
+        )
+
+
+def effective_limits(principal: Principal, defaults: Limits) -> Limits:
+    """The key's and tenant's limits from the record, defaults filling the unset (0) ones."""
+
+    def pick(value: int, default: int) -> int:
+        return 0 if value < 0 else (value or default)
+
+    key, tenant = principal.record.key_limits, principal.record.tenant_limits
+    return Limits(
+        key_rpm=pick(key.rpm, defaults.key_rpm),
+        key_tpm=pick(key.tpm, defaults.key_tpm),
+        key_parallel=pick(key.max_parallel, defaults.key_parallel),
+        tenant_rpm=pick(tenant.rpm, defaults.tenant_rpm),
+        tenant_tpm=pick(tenant.tpm, defaults.tenant_tpm),
+        tenant_parallel=pick(tenant.max_parallel, defaults.tenant_parallel),
+    )
+
+
+def limit_keys(key_id: str, tenant_id: str) -> list[str]:
+    """The 8 Redis keys of the scripts: rpm, tpm, tps, par of the key, then of the tenant."""
+    return [
+        f"gw:rl:{scope}:{kind}"
+        for scope in (f"k:{key_id}", f"t:{tenant_id}")
+        for kind in ("rpm", "tpm", "tps", "par")
+    ]
+
+
+@dataclass(slots=True)
+class Grant:
+    """An admitted request: its lease, the estimate it was charged, and the headers to send."""
+
+    lease_id: str
+    keys: list[str]
+    limits: Limits
+    estimate: int
+    headers: dict[str, str]
+    local: bool = False
+    actual: int | None = None  # set from the usage event when the request reached a provider
+    released: bool = field(default=False)
+
+
+def format_reset(ms: int) -> str:
+    """OpenAI's reset duration format: `20ms`, `1.5s`, `6m0s`."""
+    if ms < 1000:
+        return f"{max(ms, 0)}ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.3f}".rstrip("0").rstrip(".") + "s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}m{rest}s"
+
+
+def rate_headers(result: list[object]) -> dict[str, str]:
+    """`x-ratelimit-*` headers from a script result (a trio only for a limit that applies)."""
+    req_limit, req_left, req_reset, tok_limit, tok_left, tok_reset = (int(str(v)) for v in result[3:9])
+    headers: dict[str, str] = {}
+    if req_limit:
+        headers["x-ratelimit-limit-requests"] = str(req_limit)
+        headers["x-ratelimit-remaining-requests"] = str(max(req_left, 0))
+        headers["x-ratelimit-reset-requests"] = format_reset(req_reset)
+    if tok_limit:
+        headers["x-ratelimit-limit-tokens"] = str(tok_limit)
+        headers["x-ratelimit-remaining-tokens"] = str(max(tok_left, 0))
+        headers["x-ratelimit-reset-tokens"] = format_reset(tok_reset)
+    return headers
+
+
+def refusal(result: list[object]) -> RateLimited:
+    """The 429 for a refused admission, with Retry-After (whole seconds, at least 1)."""
+    which = result[1].decode() if isinstance(result[1], bytes) else str(result[1])
+    retry_ms = int(str(result[2]))
+    headers = rate_headers(result)
+    headers["retry-after"] = str(max(1, math.ceil(retry_ms / 1000)))
+    headers["retry-after-ms"] = str(max(retry_ms, 0))
+    scope, _, kind = which.partition("_")
+    message = {
+        "rpm": "requests per minute",
+        "tpm": "tokens per minute",
+        "max_parallel": "parallel requests",
+        "tpm_request_too_large": "tokens per minute (this request alone exceeds it)",
+    }.get(kind, kind)
+    return RateLimited(
+        f"Rate limit reached for this {'API key' if scope == 'key' else 'organization'} on {message}. "
+        f"Please try again in {format_reset(retry_ms)}.",
+        headers=headers,
+    )
+
+
+class RateLimiter:
+    """Admits requests against the shared limits; falls back to local buckets while Redis is out."""
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        *,
+        replicas: int = 1,
+        lease_ttl_s: float = 30.0,
+        timeout_s: float = 0.05,
+        outage_retry_s: float = 1.0,
+    ) -> None:
+        self._redis = redis
+        self._admit = redis.register_script(_ADMIT_LUA)
+        self._release = redis.register_script(_RELEASE_LUA)
+        self._renew = redis.register_script(_RENEW_LUA)
+        self._lease_ttl_ms = int(lease_ttl_s * 1000)
+        self._timeout_s = timeout_s
+        self._outage_retry_s = outage_retry_s
+        self._local = LocalLimiter(replicas=replicas, lease_ttl_s=lease_ttl_s, window_s=WINDOW_MS / 1000)
+        self._redis_down_until = 0.0
+        self._failures = 0
+        self._active: dict[str, Grant] = {}
+
+    @property
+    def degraded(self) -> bool:
+        """Whether limits are currently enforced locally (Redis unreachable)."""
+        return time.monotonic() < self._redis_down_until
+
+    async def admit(self, principal: Principal, limits: Limits, tokens: int) -> Grant:
+        """Admit one request or raise RateLimited (429); `tokens` is the pre-call estimate."""
+        lease_id = uuid.uuid4().hex
+        keys = limit_keys(principal.key_id, principal.tenant_id)
+        if not self.degraded:
+            args: list[str | int] = [lease_id, tokens, self._lease_ttl_ms, WINDOW_MS, *limits.as_args()]
+            try:
+                async with asyncio.timeout(self._timeout_s):
+                    result = list(await self._admit(keys=keys, args=args))
+            except _REDIS_FAILURES as exc:
+                self._went_down(exc)
+            else:
+                self._came_back()
+                if int(result[0]) != 1:
+                    raise refusal(result)
+                grant = Grant(lease_id, keys, limits, tokens, rate_headers(result))
+                if limits.key_parallel or limits.tenant_parallel:
+                    self._active[lease_id] = grant
+                return grant
+        result = self._local.admit(lease_id, keys, limits.as_args(), tokens)
+        if int(str(result[0])) != 1:
+            raise refusal(result)
+        return Grant(lease_id, keys, limits, tokens, rate_headers(result), local=True)
+
+    async def release(self, grant: Grant) -> None:
+        """Free the grant's parallel slot and reconcile its tokens (once; errors only logged)."""
+        if grant.released:
+            return
+        grant.released = True
+        self._active.pop(grant.lease_id, None)
+        actual = grant.estimate if grant.actual is None else grant.actual
+        if grant.local:
+            self._local.release(grant.lease_id, grant.keys, grant.estimate, actual)
+            return
+        try:
+            async with asyncio.timeout(self._timeout_s * 4):
+                await self._release(keys=grant.keys, args=[grant.lease_id, grant.estimate, actual, WINDOW_MS])
+        except _REDIS_FAILURES as exc:
+            # The lease expires by itself; the TPM entry keeps the estimate for its window.
+            log.warning("could not release a rate-limit lease: %r", exc)
+
+    async def renew_leases(self) -> None:
+        """Keep this process's parallel leases alive (run in the task group, every TTL/3)."""
+        while True:
+            await asyncio.sleep(self._lease_ttl_ms / 3000)
+            grants = list(self._active.values())
+            if not grants:
+                continue
+            keys: list[str] = []
+            leases: list[str] = []
+            for grant in grants:
+                for par_key in (grant.keys[3], grant.keys[7]):
+                    keys.append(par_key)
+                    leases.append(grant.lease_id)
+            try:
+                await self._renew(keys=keys, args=[self._lease_ttl_ms, *leases])
+            except _REDIS_FAILURES as exc:
+                log.warning("could not renew rate-limit leases: %r", exc)
+
+    def _went_down(self, exc: BaseException) -> None:
+        self._failures += 1
+        refused = isinstance(exc, (RedisConnectionError, OSError)) and not isinstance(
+            exc, (TimeoutError, RedisTimeoutError)
+        )
+        if self._failures < _TRIP_AFTER and not refused:
+            log.warning("rate-limit call to Redis failed; this request is decided locally: %r", exc)
+            return
+        if not self._redis_down_until:
+            log.error("Redis unreachable for rate limits; enforcing local limits (limit / replicas): %r", exc)
+        self._redis_down_until = time.monotonic() + self._outage_retry_s
+
+    def _came_back(self) -> None:
+        self._failures = 0
+        if self._redis_down_until:
+            log.warning("Redis reachable again; shared rate limits restored")
+            self._redis_down_until = 0.0
