@@ -2,9 +2,10 @@
 
 The settings are loaded here first so a bad one stops the service at once with a message naming
 it (exit code 2) instead of a crash inside a worker. Granian then serves the ASGI factory with
-exactly one worker: the prober schedules every deployment itself, so a second worker in the same
-replica would only probe everything twice. Scale out with replicas (issue 8's leases split the
-deployments between them). Granian turns SIGTERM into the lifespan shutdown, which drains.
+exactly one worker: the prober schedules every deployment itself, and a second worker would
+share this replica's lease holder name and probe everything twice. Scale out with replicas (the
+KV leases of lease.py split the deployments between them). Granian turns SIGTERM into the
+lifespan shutdown, which drains.
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ class RequestIdMiddleware:
 
 
 def create_app(settings: HealthSettings | None = None, ownership: Ownership | None = None) -> Starlette:
-    """Build the health service app; `ownership` defaults to OwnAll (see ownership.py)."""
+    """Build the health service app; `ownership` defaults to KvLeaseOwnership (see lease.py)."""
     if settings is None:
         settings = load_settings(HealthSettings)
         configure_logging(settings.service_name, settings.log_level)

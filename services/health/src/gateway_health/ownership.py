@@ -1,12 +1,11 @@
-"""Who probes a deployment: the seam for issue 8's exactly-one-prober leases.
+"""Who probes a deployment: the seam between the scheduler and the exactly-one-prober leases.
 
 The scheduler asks `owns(deployment_id)` right before every probe and calls `release` when it
-stops probing a deployment (removed from the snapshot, or shutdown). Today `OwnAll` says yes
-to everything: each replica probes every deployment, and the store's compare-and-set keeps
-their results from overwriting each other. Issue 8 replaces it with a lease per deployment in
-NATS KV (create the lease key with a TTL of about two intervals; renew it with a
-revision-checked update while probing; `release` deletes it), so `owns` answers yes on
-exactly one replica at a time. Nothing else in the scheduler has to change.
+stops probing a deployment (removed from the snapshot, or shutdown). The service's default is
+`lease.KvLeaseOwnership`: a lease per deployment in NATS KV, so `owns` answers yes on exactly
+one replica at a time. `OwnAll` says yes to everything (every replica probes every deployment;
+the store's compare-and-set keeps their results apart) — for tests and single-replica setups
+that pass it to `create_app(settings, ownership=OwnAll())`.
 """
 
 from __future__ import annotations

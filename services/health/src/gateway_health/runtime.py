@@ -23,8 +23,9 @@ from gateway_common.snapshots import SnapshotFollower
 from gateway_proto.v1.config_pb2 import ConfigSnapshot
 
 from gateway_health.grpc_server import start_grpc_server
+from gateway_health.lease import KvLeaseOwnership
 from gateway_health.metrics import HealthMetrics
-from gateway_health.ownership import OwnAll, Ownership
+from gateway_health.ownership import Ownership
 from gateway_health.prober import Prober
 from gateway_health.scheduler import ProbeScheduler
 from gateway_health.settings import HealthSettings
@@ -61,12 +62,19 @@ class HealthRuntime:
         store = HealthStore(nats)
         metrics = HealthMetrics()
         http = httpx.AsyncClient(follow_redirects=False)
+        if ownership is None:
+            ownership = KvLeaseOwnership(nats, _instance(settings), settings.lease_ttl_s)
         scheduler = ProbeScheduler(
             nats=nats,
             store=store,
             prober=Prober(http, settings.health_probe_timeout_s),
-            ownership=ownership or OwnAll(),
-            rules=HealthRules(settings.health_window, settings.health_unhealthy_after, settings.cooldown),
+            ownership=ownership,
+            rules=HealthRules(
+                settings.health_window,
+                settings.health_unhealthy_after,
+                settings.cooldown,
+                history=settings.health_history,
+            ),
             metrics=metrics,
             interval_s=settings.health_probe_interval_s,
             jitter=settings.health_probe_jitter,

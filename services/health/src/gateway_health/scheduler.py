@@ -8,7 +8,7 @@ at the next probe. Each loop:
    replica) keep its cadence and spreads the others uniformly over one interval; every later
    wait is the interval times a random factor in 1 ± HEALTH_PROBE_JITTER, so probes never
    all fire at once;
-2. asks `ownership.owns(deployment_id)` — the seam for issue 8's leases — and skips the round
+2. asks `ownership.owns(deployment_id)` (by default a KV lease, see lease.py) and skips the round
    when another replica owns the deployment or NATS is down;
 3. probes, then folds the result into the KV record with compare-and-set (read, `record_probe`,
    write at the read revision; on a conflict, read again and re-apply).

@@ -35,11 +35,15 @@ class HealthSettings(GatewaySettings):
     # Each wait between two probes of a deployment is the interval times 1 ± this fraction.
     health_probe_jitter: float = Field(default=0.1, ge=0, le=0.5)
     health_window: int = Field(default=5, ge=1, le=100)
+    # Probe results kept per deployment for the UI (`recent`); the verdict reads the last N of them.
+    health_history: int = Field(default=50, ge=1, le=1000)
     # This many failed probes in a row turn a deployment unhealthy even without a failed majority.
     health_unhealthy_after: int = Field(default=2, ge=1)
     health_cooldown_s: float = Field(default=300.0, ge=0)
     # The in-memory view rebuilds itself from the KV bucket this often (it also follows a watch).
     health_view_resync_s: float = Field(default=30.0, gt=0)
+    # How long a replica's probe lease on a deployment lasts without renewal; 0 = 3 probe intervals.
+    health_lease_ttl_s: float = Field(default=0.0, ge=0)
 
     @field_validator("dataplane_key")
     @classmethod
@@ -56,7 +60,18 @@ class HealthSettings(GatewaySettings):
             raise ValueError("HEALTH_PORT and HEALTH_GRPC_PORT must differ")
         if self.health_unhealthy_after > self.health_window:
             raise ValueError("HEALTH_UNHEALTHY_AFTER cannot exceed HEALTH_WINDOW")
+        if self.health_history < self.health_window:
+            raise ValueError("HEALTH_HISTORY cannot be smaller than HEALTH_WINDOW")
+        longest_wait = self.health_probe_interval_s * (1 + self.health_probe_jitter)
+        if self.health_lease_ttl_s and self.health_lease_ttl_s <= longest_wait:
+            # The holder renews once per probe: a shorter lease would lapse between two renewals.
+            raise ValueError("HEALTH_LEASE_TTL_S must exceed the longest wait between two probes")
         return self
+
+    @property
+    def lease_ttl_s(self) -> float:
+        """HEALTH_LEASE_TTL_S, or three probe intervals when it is 0."""
+        return self.health_lease_ttl_s or 3 * self.health_probe_interval_s
 
     @property
     def cooldown(self) -> timedelta:

@@ -1,8 +1,8 @@
 """The `gateway_health` NATS KV bucket: one `DeploymentHealth` per key, key = deployment id.
 
-Writes are compare-and-set on the key's revision, so two writers (two replicas today, a lease
-holder and its predecessor once issue 8 adds leases) can never overwrite each other's probe
-results: the loser re-reads and re-applies its result on top.
+Writes are compare-and-set on the key's revision, so two writers (a lease holder and the
+predecessor it took over from, or replicas running `OwnAll`) can never overwrite each other's
+probe results: the loser re-reads and re-applies its result on top.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """The health verdict: from a deployment's previous `DeploymentHealth` and one new probe, the next.
 
-Pure and clock-free (the probe's own `at` is "now"), so every prober replica — and issue 8's
-lease holder taking over from another — reaches the same verdict from the same KV record.
+Pure and clock-free (the probe's own `at` is "now"), so every prober replica — and a lease
+holder taking over from another — reaches the same verdict from the same KV record.
 
 The rule, with N = HEALTH_WINDOW, K = HEALTH_UNHEALTHY_AFTER, C = HEALTH_COOLDOWN_S:
 
-- `recent` keeps the last N probe results, newest last.
+- `recent` keeps the last HEALTH_HISTORY probe results, newest last (for the UI); the verdict
+  reads only the last N of them.
 - A HEALTHY (or not yet judged) deployment turns UNHEALTHY when, among the results that count,
   more than half failed, or the last K all failed. `cooldown_until` is then set to now + C.
   A deployment's very first probe therefore decides: one failure with no success on record is a
@@ -41,10 +42,19 @@ class HealthRules:
     window: int
     unhealthy_after: int
     cooldown: timedelta
+    # Results kept in `recent` for the UI; 0 keeps exactly the window.
+    history: int = 0
 
     def __post_init__(self) -> None:
         if self.window < 1 or not 1 <= self.unhealthy_after <= self.window:
             raise ValueError("need window >= 1 and 1 <= unhealthy_after <= window")
+        if self.history and self.history < self.window:
+            raise ValueError("need history >= window (or 0 for history = window)")
+
+    @property
+    def kept(self) -> int:
+        """How many results `recent` keeps: the history, at least the window."""
+        return max(self.history, self.window)
 
 
 def to_datetime(ts: Timestamp) -> datetime:
@@ -79,7 +89,7 @@ def record_probe(
 ) -> DeploymentHealth:
     """Return the deployment's next health record after `result` (see the module docstring)."""
     now = to_datetime(result.at)
-    recent = [*(previous.recent if previous is not None else ()), result][-rules.window :]
+    recent = [*(previous.recent if previous is not None else ()), result][-rules.kept :]
     cooldown_until = (
         to_datetime(previous.cooldown_until)
         if previous is not None and previous.HasField("cooldown_until")
@@ -93,7 +103,8 @@ def record_probe(
     elif was_unhealthy:
         status = HEALTH_STATUS_HEALTHY if result.ok else HEALTH_STATUS_UNHEALTHY
     else:
-        counted = [r for r in recent if cooldown_until is None or to_datetime(r.at) >= cooldown_until]
+        window = recent[-rules.window :]
+        counted = [r for r in window if cooldown_until is None or to_datetime(r.at) >= cooldown_until]
         status = (
             HEALTH_STATUS_UNHEALTHY if is_failing(counted, rules.unhealthy_after) else HEALTH_STATUS_HEALTHY
         )

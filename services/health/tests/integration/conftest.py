@@ -95,6 +95,8 @@ def start_health(nats_url: str, dataplane_key_b64: str, tmp_path: Path) -> Itera
             "HEALTH_PROBE_TIMEOUT_S": "2",
             "HEALTH_COOLDOWN_S": "30",
             "HEALTH_VIEW_RESYNC_S": "2",
+            # The tests written before HEALTH_HISTORY assert `recent` stays at the window's size.
+            "HEALTH_HISTORY": "5",
             "INSTANCE_ID": f"health-test-{len(started)}",
             "LOG_LEVEL": "INFO",
             **overrides,

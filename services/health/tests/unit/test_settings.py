@@ -21,6 +21,9 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
         "HEALTH_WINDOW",
         "HEALTH_PROBE_INTERVAL_S",
         "HEALTH_COOLDOWN_S",
+        "HEALTH_HISTORY",
+        "HEALTH_LEASE_TTL_S",
+        "HEALTH_PROBE_JITTER",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -39,6 +42,24 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.cooldown == timedelta(minutes=5)
     assert settings.dataplane_key_id == "dp1"
     assert KEY not in repr(settings)
+    assert settings.health_history == 50
+    assert settings.lease_ttl_s == 180  # 3 probe intervals
+
+
+def test_history_and_lease_ttl_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NATS_URL", "nats://127.0.0.1:4222")
+    monkeypatch.setenv("DATAPLANE_KEY", KEY)
+    monkeypatch.setenv("HEALTH_HISTORY", "3")
+    with pytest.raises(SettingsError, match="HEALTH_HISTORY"):
+        load_settings(HealthSettings)
+    monkeypatch.setenv("HEALTH_HISTORY", "20")
+    monkeypatch.setenv("HEALTH_PROBE_INTERVAL_S", "10")
+    monkeypatch.setenv("HEALTH_LEASE_TTL_S", "11")  # the longest wait is 10 x 1.1 = 11 s
+    with pytest.raises(SettingsError, match="HEALTH_LEASE_TTL_S"):
+        load_settings(HealthSettings)
+    monkeypatch.setenv("HEALTH_LEASE_TTL_S", "25")
+    settings = load_settings(HealthSettings)
+    assert (settings.health_history, settings.lease_ttl_s) == (20, 25)
 
 
 def test_environment_and_yaml(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:

@@ -125,3 +125,24 @@ def test_rules_are_validated() -> None:
         HealthRules(window=2, unhealthy_after=3, cooldown=timedelta(0))
     with pytest.raises(ValueError, match="window"):
         HealthRules(window=0, unhealthy_after=1, cooldown=timedelta(0))
+
+
+def test_history_keeps_more_than_the_window_but_the_verdict_reads_only_the_window() -> None:
+    rules = HealthRules(window=3, unhealthy_after=3, cooldown=timedelta(seconds=300), history=8)
+    # 4 failures then 3 successes: a failed majority over all 7, but the window (last 3) is clean.
+    health = run([False, True, True, False, False, True, True, True, True, True], rules)
+    assert len(health.recent) == 8
+    assert [r.ok for r in health.recent] == [True, False, False, True, True, True, True, True]
+    assert [to_datetime(r.at).minute for r in health.recent] == list(range(2, 10))
+    assert health.status == HEALTH_STATUS_HEALTHY
+    # Failures in the window still count: 2 of the last 3 failed -> unhealthy although most of
+    # the history succeeded.
+    mixed = run([True] * 7 + [False, True, False], rules)
+    assert len(mixed.recent) == 8
+    assert mixed.status == HEALTH_STATUS_UNHEALTHY
+
+
+def test_history_is_validated() -> None:
+    with pytest.raises(ValueError, match="history"):
+        HealthRules(window=5, unhealthy_after=2, cooldown=timedelta(0), history=4)
+    assert HealthRules(window=5, unhealthy_after=2, cooldown=timedelta(0)).kept == 5
