@@ -1,6 +1,6 @@
 """The HTTP client to providers and the one place transport failures become gateway errors.
 
-One `httpx.AsyncClient` per process, HTTP/1.1 with a keep-alive pool (HTTP/2 multiplexing buys
+One `httpx.AsyncClient` per process over aiohttp's pool, HTTP/1.1 with keep-alive (HTTP/2 multiplexing buys
 nothing against providers that answer one request per stream and costs CPU). Requests are
 built only from the adapter's `UpstreamRequest`: the client's own headers (Authorization,
 api-key, x-api-key, cookies, x-request-id, anything gateway-internal) are never copied, so
@@ -9,9 +9,12 @@ they cannot leak upstream. Redirects are not followed; environment proxies are n
 
 from __future__ import annotations
 
+from http.cookiejar import DefaultCookiePolicy
+
 import httpx
 from gateway_providers import UpstreamRequest
 
+from gateway_proxy.aiohttp_transport import GatewayAiohttpTransport
 from gateway_proxy.errors import GatewayError, UpstreamFailed, UpstreamTimeout
 from gateway_proxy.settings import ProxySettings
 
@@ -20,19 +23,23 @@ USER_AGENT = "open-model-gateway/0.1"
 
 def create_upstream_client(settings: ProxySettings) -> httpx.AsyncClient:
     """The pooled client the lifespan owns; per-request timeouts override the defaults here."""
-    return httpx.AsyncClient(
-        http1=True,
-        http2=False,
-        limits=httpx.Limits(
-            max_connections=settings.upstream_max_connections,
-            max_keepalive_connections=settings.upstream_max_keepalive,
-            keepalive_expiry=settings.upstream_keepalive_expiry_s,
-        ),
+    limits = httpx.Limits(
+        max_connections=settings.upstream_max_connections,
+        max_keepalive_connections=settings.upstream_max_keepalive,
+        keepalive_expiry=settings.upstream_keepalive_expiry_s,
+    )
+    client = httpx.AsyncClient(
+        # aiohttp's pool instead of httpcore's (aiohttp_transport.py says why). aiohttp caps
+        # connections and idle time; it has no separate cap on idle keep-alive connections.
+        transport=GatewayAiohttpTransport(limits=limits, trust_env=False),
         timeout=httpx.Timeout(settings.timeout_upstream_s, connect=settings.timeout_connect_s),
         follow_redirects=False,
         trust_env=False,
         headers={"user-agent": USER_AGENT},
     )
+    # One client serves every tenant: a cookie a provider sets must never reach another request.
+    client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return client
 
 
 def build_httpx_request(
