@@ -5,7 +5,9 @@ ConfigSnapshot in NATS KV whose providers carry sealed credentials, and a KeyRec
 Each adapter gets one provider per scenario; a scenario's upstream faults are `header.x-fake-*`
 provider settings (the client's own headers never reach the upstream).
 
-Adding a provider: one `AdapterCase` in `ADAPTERS` (and its fake in gateway_fakes).
+Adding a provider: one `AdapterCase` in `ADAPTERS` (and its fake in gateway_fakes); `serves`
+says which columns apply (chat and/or embeddings), `mid_stream_error` whether its fake can
+fail a stream after it started.
 
 `--conformance-matrix PATH` rewrites the matrix between the markers in PATH (the docs page)
 from this run's results: `pytest tests/conformance --conformance-matrix docs/providers/README.md`.
@@ -17,7 +19,8 @@ import base64
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +35,12 @@ from gateway_common.sealing import DataPlaneKeys
 from gateway_devstack.base import Stack
 from gateway_devstack.procs import ManagedProcess, free_port
 from gateway_devstack.resets import flush_redis, purge_jetstream_async
-from gateway_fakes import FakeProcess, run_fake
+from gateway_fakes import (
+    DEFAULT_BEDROCK_ACCESS_KEY_ID,
+    DEFAULT_BEDROCK_SESSION_TOKEN,
+    FakeProcess,
+    run_fake,
+)
 from gateway_proto.v1.config_pb2 import ConfigSnapshot, Deployment, Model, Provider, Route, RoutingStrategy
 from gateway_proto.v1.config_pb2 import Timeouts as TimeoutsProto
 from gateway_proto.v1.keys_pb2 import KeyRecord, TenantStatus
@@ -57,10 +65,43 @@ class AdapterCase:
     settings: dict[str, str] = field(default_factory=dict)
     # Extra x-fake headers of the `cached` scenario (Anthropic also reports cache writes).
     cache_headers: dict[str, str] = field(default_factory=lambda: {"x-fake-cached-tokens": "2"})
+    # Where the upstream request names its model: the JSON body's `model`, or (Bedrock) the URL.
+    model_in_path: bool = False
+    # Which columns of the suite apply: `chat` (the chat tests) and/or `embeddings`. The error,
+    # timeout and wrong-auth tests call the first of them.
+    serves: tuple[str, ...] = ("chat",)
+    # Whether the fake can fail a stream after it started (`x-fake-stream-error: 1`).
+    mid_stream_error: bool = False
+
+    def upstream_model_of(self, record: Mapping[str, object]) -> object:
+        """The model a recorded upstream request asked for."""
+        if self.model_in_path:
+            # Bedrock: /model/{id}/converse; Vertex: .../publishers/google/models/{id}:generateContent.
+            path = str(record["path"])
+            if "/model/" in path:
+                return path.split("/model/", 1)[1].split("/")[0]
+            return path.rsplit("/models/", 1)[1].rsplit(":", 1)[0]
+        body = record["body"]
+        return body.get("model") if isinstance(body, dict) else None
 
 
 def _api_key(fake: FakeProcess) -> dict[str, str]:
     return {"api_key": fake.api_key}
+
+
+def _aws_keys(fake: FakeProcess) -> dict[str, str]:
+    return {
+        "access_key_id": DEFAULT_BEDROCK_ACCESS_KEY_ID,
+        "secret_access_key": fake.api_key,
+        "session_token": DEFAULT_BEDROCK_SESSION_TOKEN,
+    }
+
+
+BEDROCK_MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0"
+VERTEX_PATH = (
+    "/v1/projects/conformance-project/locations/europe-west4/publishers/google/models/"
+    "gemini-2.0-flash:generateContent"
+)
 
 
 ADAPTERS: tuple[AdapterCase, ...] = (
@@ -72,6 +113,7 @@ ADAPTERS: tuple[AdapterCase, ...] = (
         chat_path="/v1/chat/completions",
         credentials=_api_key,
         wrong_credentials={"api_key": "sk-wrong"},
+        serves=("chat", "embeddings"),
     ),
     AdapterCase(
         name="openai_compatible",
@@ -81,6 +123,7 @@ ADAPTERS: tuple[AdapterCase, ...] = (
         chat_path="/v1/chat/completions",
         credentials=_api_key,
         wrong_credentials={"api_key": "sk-wrong"},
+        serves=("chat", "embeddings"),
     ),
     AdapterCase(
         name="anthropic",
@@ -91,6 +134,7 @@ ADAPTERS: tuple[AdapterCase, ...] = (
         credentials=_api_key,
         wrong_credentials={"api_key": "sk-ant-wrong"},
         cache_headers={"x-fake-cached-tokens": "2", "x-fake-cache-write-tokens": "1"},
+        mid_stream_error=True,
     ),
     AdapterCase(
         name="azure_openai",
@@ -100,6 +144,47 @@ ADAPTERS: tuple[AdapterCase, ...] = (
         chat_path="/openai/deployments/prod-4o/chat/completions",
         credentials=_api_key,
         wrong_credentials={"api_key": "wrong"},
+        serves=("chat", "embeddings"),
+    ),
+    AdapterCase(
+        name="bedrock",
+        provider_type="bedrock",
+        fake_kind="bedrock",
+        upstream_model=BEDROCK_MODEL,
+        chat_path=f"/model/{BEDROCK_MODEL}/converse",
+        credentials=_aws_keys,
+        # The right key id and token with a wrong secret: only a real signature check refuses it.
+        wrong_credentials={
+            "access_key_id": DEFAULT_BEDROCK_ACCESS_KEY_ID,
+            "secret_access_key": "wrong-secret",
+            "session_token": DEFAULT_BEDROCK_SESSION_TOKEN,
+        },
+        settings={"region": "us-east-1"},
+        cache_headers={"x-fake-cached-tokens": "2", "x-fake-cache-write-tokens": "1"},
+        model_in_path=True,
+        mid_stream_error=True,
+    ),
+    AdapterCase(
+        name="vertex_gemini",
+        provider_type="vertex_gemini",
+        fake_kind="vertex",
+        upstream_model="gemini-2.0-flash",
+        chat_path=VERTEX_PATH,
+        credentials=lambda fake: {"access_token": fake.api_key},
+        wrong_credentials={"access_token": "ya29.expired"},
+        settings={"project": "conformance-project", "location": "europe-west4"},
+        model_in_path=True,
+        mid_stream_error=True,
+    ),
+    AdapterCase(
+        name="huggingface_tei",
+        provider_type="huggingface_tei",
+        fake_kind="tei",
+        upstream_model="BAAI/bge-small-en-v1.5",
+        chat_path="/embed",
+        credentials=_api_key,
+        wrong_credentials={"api_key": "hf-wrong"},
+        serves=("embeddings",),
     ),
 )
 
@@ -128,6 +213,7 @@ def scenarios(case: AdapterCase) -> list[Scenario]:
         ),
         Scenario("timeout", {"x-fake-delay-ms": "5000"}, TimeoutsProto(upstream_ms=500, sync_ms=1000)),
         Scenario("badauth", wrong_auth=True),
+        *([Scenario("streamerr", {"x-fake-stream-error": "1"})] if case.mid_stream_error else []),
     ]
 
 
@@ -202,8 +288,8 @@ class Gateway:
 def conformance_fakes() -> Iterator[dict[str, FakeProcess]]:
     """One subprocess per fake kind the adapters need."""
     kinds = sorted({case.fake_kind for case in ADAPTERS})
-    with run_fake(kinds[0]) as a, run_fake(kinds[1]) as b, run_fake(kinds[2]) as c:
-        yield dict(zip(kinds, (a, b, c), strict=True))
+    with ExitStack() as stack:
+        yield {kind: stack.enter_context(run_fake(kind)) for kind in kinds}
 
 
 @pytest.fixture(scope="session")
@@ -330,7 +416,17 @@ def render_matrix(results: dict[tuple[str, str], bool]) -> str:
     return "\n".join(lines) + "\n"
 
 
-CAPABILITY_ORDER = ("sync", "stream", "tools", "usage", "cached_tokens", "finish_reason", "wrong_auth")
+CAPABILITY_ORDER = (
+    "sync",
+    "stream",
+    "tools",
+    "usage",
+    "cached_tokens",
+    "finish_reason",
+    "stream_error",
+    "embeddings",
+    "wrong_auth",
+)
 
 
 def _capability_order(capability: str) -> tuple[int, str]:

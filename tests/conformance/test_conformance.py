@@ -7,14 +7,20 @@ docs/providers/README.md is generated from these results (see conftest.py).
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from typing import Any
 
 import openai
 import pytest
+from gateway_fakes.openai.embeddings import embedding_vector
 from openai.types.chat import ChatCompletionChunk
 
 from .conftest import ADAPTERS, ERROR_STATUSES, Gateway
 
 ADAPTER_NAMES = [case.name for case in ADAPTERS]
+CHAT_ADAPTERS = [case.name for case in ADAPTERS if "chat" in case.serves]
+EMBEDDING_ADAPTERS = [case.name for case in ADAPTERS if "embeddings" in case.serves]
+STREAM_ERROR_ADAPTERS = [case.name for case in ADAPTERS if case.mid_stream_error]
 CASES = {case.name: case for case in ADAPTERS}
 HELLO = [{"role": "user", "content": "hello world"}]
 TOOLS = [
@@ -37,7 +43,33 @@ def cell(request: pytest.FixtureRequest, adapter: str, capability: str) -> None:
     request.node.user_properties.append(("conformance", (adapter, capability)))
 
 
-@pytest.mark.parametrize("adapter", ADAPTER_NAMES)
+async def first_call(client: openai.AsyncOpenAI, adapter: str, model: str) -> object:
+    """The adapter's first served operation: a chat completion, or an embedding."""
+    if "chat" in CASES[adapter].serves:
+        return await client.chat.completions.create(model=model, messages=HELLO)  # type: ignore[arg-type]
+    return await client.embeddings.create(model=model, input="hello world")
+
+
+@pytest.mark.parametrize("adapter", EMBEDDING_ADAPTERS)
+@pytest.mark.parametrize("encoding", ["float", "sdk_default"])
+async def test_embeddings(
+    gateway: Gateway, adapter: str, encoding: str, request: pytest.FixtureRequest
+) -> None:
+    """`float` asks for floats; the SDK's default asks for base64 and decodes it (or takes floats)."""
+    cell(request, adapter, "embeddings")
+    options: dict[str, Any] = {"encoding_format": "float"} if encoding == "float" else {}
+    async with gateway.client() as client:
+        result = await client.embeddings.create(model=f"{adapter}-ok", input=["hello world", "x"], **options)
+    assert result.object == "list"
+    assert [item.index for item in result.data] == [0, 1]
+    assert result.data[0].embedding == pytest.approx(embedding_vector("hello world", 16))
+    assert result.data[1].embedding == pytest.approx(embedding_vector("x", 16))
+    assert result.usage.prompt_tokens == 3
+    upstream = gateway.fakes[CASES[adapter].fake_kind].requests()[-1]
+    assert upstream["status"] == 200
+
+
+@pytest.mark.parametrize("adapter", CHAT_ADAPTERS)
 async def test_sync(gateway: Gateway, adapter: str, request: pytest.FixtureRequest) -> None:
     cell(request, adapter, "sync")
     async with gateway.client() as client:
@@ -52,12 +84,10 @@ async def test_sync(gateway: Gateway, adapter: str, request: pytest.FixtureReque
     # It really went through this adapter's wire format, to this adapter's fake.
     upstream = gateway.last_upstream_request(CASES[adapter])
     assert upstream["status"] == 200
-    body = upstream["body"]
-    assert isinstance(body, dict)
-    assert body["model"] == CASES[adapter].upstream_model
+    assert CASES[adapter].upstream_model_of(upstream) == CASES[adapter].upstream_model
 
 
-@pytest.mark.parametrize("adapter", ADAPTER_NAMES)
+@pytest.mark.parametrize("adapter", CHAT_ADAPTERS)
 async def test_stream(gateway: Gateway, adapter: str, request: pytest.FixtureRequest) -> None:
     cell(request, adapter, "stream")
     async with gateway.client() as client:
@@ -86,7 +116,32 @@ async def test_stream(gateway: Gateway, adapter: str, request: pytest.FixtureReq
     assert "".join(c.choices[0].delta.content or "" for c in plain_chunks) == "echo: hello world"
 
 
-@pytest.mark.parametrize("adapter", ADAPTER_NAMES)
+async def drain(stream: AsyncIterator[ChatCompletionChunk], into: list[ChatCompletionChunk]) -> None:
+    """Collect `stream`'s chunks into `into` (kept when the stream raises part-way)."""
+    async for chunk in stream:
+        into.append(chunk)
+
+
+@pytest.mark.parametrize("adapter", STREAM_ERROR_ADAPTERS)
+async def test_mid_stream_error_reaches_the_client_as_an_error_event(
+    gateway: Gateway, adapter: str, request: pytest.FixtureRequest
+) -> None:
+    """An upstream failure after the stream started arrives as OpenAI's SSE error event."""
+    cell(request, adapter, "stream_error")
+    seen: list[ChatCompletionChunk] = []
+    async with gateway.client() as client:
+        stream = await client.chat.completions.create(
+            model=f"{adapter}-streamerr", messages=HELLO, stream=True
+        )  # type: ignore[arg-type]
+        with pytest.raises(openai.APIError) as info:
+            await drain(stream, seen)
+    assert info.value.message
+    assert seen
+    assert seen[0].choices[0].delta.role == "assistant"
+    assert all(c.choices[0].finish_reason is None for c in seen if c.choices)
+
+
+@pytest.mark.parametrize("adapter", CHAT_ADAPTERS)
 @pytest.mark.parametrize("stream", [False, True], ids=["sync", "stream"])
 async def test_tools_round_trip(
     gateway: Gateway, adapter: str, stream: bool, request: pytest.FixtureRequest
@@ -143,7 +198,7 @@ async def test_tools_round_trip(
     assert second.choices[0].finish_reason == "stop"
 
 
-@pytest.mark.parametrize("adapter", ADAPTER_NAMES)
+@pytest.mark.parametrize("adapter", CHAT_ADAPTERS)
 async def test_cached_tokens(gateway: Gateway, adapter: str, request: pytest.FixtureRequest) -> None:
     cell(request, adapter, "cached_tokens")
     async with gateway.client() as client:
@@ -157,7 +212,7 @@ async def test_cached_tokens(gateway: Gateway, adapter: str, request: pytest.Fix
     assert usage.prompt_tokens_details.cached_tokens == 2
 
 
-@pytest.mark.parametrize("adapter", ADAPTER_NAMES)
+@pytest.mark.parametrize("adapter", CHAT_ADAPTERS)
 @pytest.mark.parametrize("stream", [False, True], ids=["sync", "stream"])
 async def test_finish_reason_length(
     gateway: Gateway, adapter: str, stream: bool, request: pytest.FixtureRequest
@@ -191,7 +246,7 @@ async def test_upstream_errors(
     cell(request, adapter, f"error_{upstream_status}")
     async with gateway.client() as client:
         with pytest.raises(openai.APIStatusError) as info:
-            await client.chat.completions.create(model=f"{adapter}-e{upstream_status}", messages=HELLO)  # type: ignore[arg-type]
+            await first_call(client, adapter, f"{adapter}-e{upstream_status}")
     error = info.value
     assert error.status_code == ERROR_STATUSES[upstream_status]
     body = error.response.json()
@@ -206,7 +261,7 @@ async def test_upstream_timeout(gateway: Gateway, adapter: str, request: pytest.
     cell(request, adapter, "error_timeout")
     async with gateway.client() as client:
         with pytest.raises(openai.APIStatusError) as info:
-            await client.chat.completions.create(model=f"{adapter}-timeout", messages=HELLO)  # type: ignore[arg-type]
+            await first_call(client, adapter, f"{adapter}-timeout")
     assert info.value.status_code == 504
     assert info.value.response.json()["error"]["type"] == "timeout_error"
 
@@ -219,7 +274,7 @@ async def test_fake_rejects_wrong_upstream_credentials(
     cell(request, adapter, "wrong_auth")
     async with gateway.client() as client:
         with pytest.raises(openai.APIStatusError) as info:
-            await client.chat.completions.create(model=f"{adapter}-badauth", messages=HELLO)  # type: ignore[arg-type]
+            await first_call(client, adapter, f"{adapter}-badauth")
     assert info.value.status_code == 502
     assert info.value.response.json()["error"]["code"] == "upstream_authentication_failed"
 

@@ -10,8 +10,14 @@ from gateway_fakes.pytest_plugin import (
     fake_anthropic_session,
     fake_azure,
     fake_azure_session,
+    fake_bedrock,
+    fake_bedrock_session,
     fake_openai,
     fake_openai_session,
+    fake_tei,
+    fake_tei_session,
+    fake_vertex,
+    fake_vertex_session,
 )
 
 __all__ = [
@@ -20,8 +26,14 @@ __all__ = [
     "fake_anthropic_session",
     "fake_azure",
     "fake_azure_session",
+    "fake_bedrock",
+    "fake_bedrock_session",
     "fake_openai",
     "fake_openai_session",
+    "fake_tei",
+    "fake_tei_session",
+    "fake_vertex",
+    "fake_vertex_session",
 ]
 
 

@@ -13,7 +13,10 @@ from typing import Final
 from gateway_providers.anthropic import AnthropicAdapter
 from gateway_providers.azure import AzureOpenAIAdapter
 from gateway_providers.base import ProviderAdapter
+from gateway_providers.bedrock import BedrockAdapter
+from gateway_providers.huggingface import TEIAdapter
 from gateway_providers.openai import OpenAIAdapter
+from gateway_providers.vertex import VertexGeminiAdapter
 
 
 class UnknownProviderError(LookupError):
@@ -34,6 +37,9 @@ _ADAPTERS: Final[Mapping[str, ProviderAdapter]] = MappingProxyType(
         ),
         "anthropic": AnthropicAdapter(),
         "azure_openai": AzureOpenAIAdapter(),
+        "bedrock": BedrockAdapter(),
+        "huggingface_tei": TEIAdapter(),
+        "vertex_gemini": VertexGeminiAdapter(),
     }
 )
 

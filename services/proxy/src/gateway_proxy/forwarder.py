@@ -140,8 +140,9 @@ class Forwarder:
             error = transport_error(exc, deployment.provider.name)
             self._finish_failed(record, deployment, context, sent, error)
             raise error from exc
-        is_sse = response.headers.get("content-type", "").startswith("text/event-stream")
-        if job.stream and response.status_code < 400 and is_sse:
+        # A stream's framing (SSE, or Bedrock's AWS event-stream) is the adapter parser's
+        # business, so any non-error answer to a stream request is relayed through it.
+        if job.stream and response.status_code < 400:
             return self._relay(job, record, deployment, context, sent, response, deadline)
         if job.endpoint in _BINARY_STREAMED and response.status_code < 400:
             return self._pass_bytes(record, deployment, context, sent, response, deadline)

@@ -1,4 +1,4 @@
-"""`python -m gateway_fakes {openai,anthropic,azure} --host 127.0.0.1 --port 8090 --api-key KEY`."""
+"""`python -m gateway_fakes KIND --host 127.0.0.1 --port 8090 --api-key KEY` (KIND: see `kinds.py`)."""
 
 from __future__ import annotations
 

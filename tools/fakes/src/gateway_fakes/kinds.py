@@ -14,7 +14,10 @@ from starlette.applications import Starlette
 
 from gateway_fakes.anthropic import DEFAULT_ANTHROPIC_KEY, create_anthropic_fake
 from gateway_fakes.azure import DEFAULT_AZURE_KEY, create_azure_fake
+from gateway_fakes.bedrock import DEFAULT_BEDROCK_SECRET, create_bedrock_fake
 from gateway_fakes.openai import DEFAULT_API_KEY, create_openai_fake
+from gateway_fakes.tei import DEFAULT_TEI_KEY, create_tei_fake
+from gateway_fakes.vertex import DEFAULT_VERTEX_TOKEN, create_vertex_fake
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,5 +35,11 @@ FAKE_KINDS: Final[Mapping[str, FakeKind]] = MappingProxyType(
         "anthropic": FakeKind(create_anthropic_fake, DEFAULT_ANTHROPIC_KEY, "/v1"),
         # An Azure resource endpoint is the bare host; the adapter adds /openai/deployments/...
         "azure": FakeKind(create_azure_fake, DEFAULT_AZURE_KEY, ""),
+        # The key is the secret access key; the adapter adds /model/{id}/converse.
+        "bedrock": FakeKind(create_bedrock_fake, DEFAULT_BEDROCK_SECRET, ""),
+        # A TEI server serves /embed and /info at its root.
+        "tei": FakeKind(create_tei_fake, DEFAULT_TEI_KEY, ""),
+        # The key is the bearer token; the adapter adds /v1/projects/.../models/{m}:generateContent.
+        "vertex": FakeKind(create_vertex_fake, DEFAULT_VERTEX_TOKEN, ""),
     }
 )

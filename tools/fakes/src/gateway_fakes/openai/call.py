@@ -186,6 +186,8 @@ async def _read_body(
     if kind is BodyKind.FORM:
         return await _read_form(request)
     raw = await request.body()
+    # Kept for admission checks that cover the exact bytes (Bedrock's SigV4 payload hash).
+    request.state.raw_body = raw
     try:
         parsed = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -227,12 +229,15 @@ def sse_response(call: FakeCall, payloads: Iterable[dict[str, object]]) -> Strea
     return stream_events(call, events)
 
 
-def stream_events(call: FakeCall, events: list[bytes]) -> StreamingResponse:
-    """Stream already-framed SSE `events`, honouring chunk delays and `x-fake-drop-after`."""
+def stream_events(
+    call: FakeCall, events: list[bytes], media_type: str = "text/event-stream; charset=utf-8"
+) -> StreamingResponse:
+    """Stream already-framed `events` (SSE unless `media_type` says otherwise), honouring
+    chunk delays and `x-fake-drop-after`."""
     call.record.stream = True
     return StreamingResponse(
         _stream(call, events),
-        media_type="text/event-stream; charset=utf-8",
+        media_type=media_type,
         headers={"cache-control": "no-cache", "x-request-id": f"req_{secrets.token_hex(16)}"},
     )
 
