@@ -12,11 +12,13 @@ BUF := tools/node/node_modules/.bin/buf
 SRC_DIRS := proto/python/src libs/common/src libs/providers/src services/proxy/src services/control/src \
             services/accounting/src services/health/src tools/devstack/src tools/fakes/src tools/bench/src
 
-.PHONY: help bootstrap dev stack test pytest lint fmt typecheck proto proto-check buf-lint sqlc sqlc-check migrate config-docs conformance-docs bench clean
+.PHONY: help bootstrap dev stack test web-build web-test web-client web-client-check pytest lint fmt typecheck proto proto-check buf-lint sqlc sqlc-check migrate config-docs conformance-docs bench clean
 
 help:
 	@echo "make dev          run the whole gateway on embedded Postgres/Valkey/NATS (Ctrl-C stops it)"
 	@echo "make test         lint, contract drift checks and every test (unit, integration, end-to-end)"
+	@echo "make web-build    build the admin console (control serves it at http://127.0.0.1:8081/)"
+	@echo "make web-client   regenerate the console's API types;  web-client-check: fail when stale"
 	@echo "make proto        regenerate gateway_proto from proto/gateway/v1"
 	@echo "make proto-check  fail when the committed generated code is stale; buf lint"
 	@echo "make sqlc         regenerate the database access code;  make sqlc-check: fail when stale"
@@ -41,13 +43,31 @@ $(BUF): tools/node/package.json tools/node/package-lock.json
 
 bootstrap: $(VENV)/.synced
 
-dev: bootstrap
+dev: bootstrap web-build
 	$(PY) -m gateway_devstack dev --root .run/dev
 
 stack: bootstrap
 	$(PY) -m gateway_devstack stack --root .run/dev
 
-test: bootstrap lint proto-check sqlc-check pytest
+test: bootstrap lint proto-check sqlc-check web-client-check web-test pytest
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web-build: web/node_modules/.package-lock.json
+	npm run --prefix web build
+
+web-test: web/node_modules/.package-lock.json
+	npm test --prefix web
+
+# Regenerate the UI's API types from web/openapi.json (refresh that first with
+# web/scripts/fetch-openapi http://127.0.0.1:8081/schema/openapi.json).
+web-client: web/node_modules/.package-lock.json
+	npm run --prefix web client
+
+web-client-check: web/node_modules/.package-lock.json
+	npm run --prefix web client-check
 
 pytest: bootstrap
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
@@ -91,4 +111,4 @@ migrate: bootstrap
 	$(PY) -m gateway_devstack migrate --root .run/dev
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .run tools/node/node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .run tools/node/node_modules web/node_modules web/dist .mypy_cache .ruff_cache .pytest_cache

@@ -1,7 +1,8 @@
 """create_app(): the control service's Litestar application.
 
     /healthz /readyz /metrics          probes, no auth
-    /api/v1/auth/login                 local sign-in, no auth
+    /api/v1/auth/login                 local sign-in, no auth (sets the refresh and csrf cookies)
+    /api/v1/auth/refresh, /logout      refresh cookie + X-CSRF-Token
     /api/v1/...                        API: bearer token, then platform or tenant role guards
     /internal/keys/{digest}            data plane's key lookup: Bearer INTERNAL_TOKEN
     /schema                            OpenAPI (every route has an operation id)
@@ -17,10 +18,9 @@ from typing import Any
 from gateway_common.logging import configure_logging, request_id_var
 from gateway_common.telemetry import configure_tracing
 from litestar import Litestar, Request, Router
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 
 from gateway_control.domain.audit.controllers import AuditController
@@ -28,6 +28,7 @@ from gateway_control.domain.audit.services import Actor
 from gateway_control.domain.auth.controllers import AuthController
 from gateway_control.domain.internal.controllers import InternalKeyController
 from gateway_control.domain.keys.controllers import ApiKeyController
+from gateway_control.domain.me.controllers import SelfServiceController
 from gateway_control.domain.memberships.controllers import MembershipController
 from gateway_control.domain.models.controllers import ModelController
 from gateway_control.domain.providers.controllers import ProviderController
@@ -39,15 +40,22 @@ from gateway_control.domain.usage.controllers import UsageController
 from gateway_control.domain.users.controllers import UserController
 from gateway_control.errors import AuthenticationError, exception_handlers
 from gateway_control.lifespan import SETTINGS_KEY, lifespan
-from gateway_control.middleware import request_id_middleware
+from gateway_control.middleware import REQUEST_ID_HEADER, request_id_middleware
+from gateway_control.openapi import (
+    SECURITY_SCHEME,
+    document_errors,
+    forbid_extra_request_fields,
+    openapi_config,
+)
+from gateway_control.security.cookies import CSRF_HEADER
 from gateway_control.security.guards import require_authenticated
 from gateway_control.security.principal import Principal
 from gateway_control.settings import ControlSettings, load_control_settings
 from gateway_control.state import ControlState, control_state
+from gateway_control.webui import web_ui_routers
 
 API_PREFIX = "/api/v1"
 _MAX_BODY_BYTES = 1024 * 1024
-_SECURITY_SCHEME = "BearerToken"
 
 
 def provide_control(state: State) -> ControlState:
@@ -75,17 +83,19 @@ def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     return principal
 
 
-def _openapi() -> OpenAPIConfig:
-    return OpenAPIConfig(
-        title="Open Model Gateway control API",
-        version="1.0.0",
-        path="/schema",
-        components=Components(
-            security_schemes={
-                _SECURITY_SCHEME: SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
-            }
-        ),
-        use_handler_docstrings=True,
+def _cors(settings: ControlSettings) -> CORSConfig | None:
+    """CORS for the configured origins only; none configured means no CORS headers at all."""
+    origins = settings.cors_origins
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origins=origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", CSRF_HEADER, REQUEST_ID_HEADER],
+        expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+        # The refresh cookie must travel on cross-origin refresh/logout calls from the UI.
+        allow_credentials=True,
+        max_age=600,
     )
 
 
@@ -107,11 +117,12 @@ def create_app(settings: ControlSettings | None = None) -> Litestar:
             RouteController,
             UsageController,
             AuditController,
+            SelfServiceController,
         ],
         # Every route authenticates; controllers and routes add platform or tenant role guards
         # (security/guards.py), and key-level checks happen where the key's tenant is known.
         guards=[require_authenticated],
-        security=[{_SECURITY_SCHEME: []}],
+        security=[{SECURITY_SCHEME: []}],
     )
     public_api = Router(path=API_PREFIX, route_handlers=[AuthController])
     metrics = PrometheusConfig(
@@ -120,8 +131,8 @@ def create_app(settings: ControlSettings | None = None) -> Litestar:
         group_path=True,
         exclude=["^/metrics", "^/healthz", "^/readyz"],
     )
-    return Litestar(
-        route_handlers=[admin_api, public_api, SystemController, InternalKeyController],
+    app = Litestar(
+        route_handlers=[admin_api, public_api, SystemController, InternalKeyController, *web_ui_routers()],
         lifespan=[lifespan],
         state=State({SETTINGS_KEY: settings}),
         dependencies={
@@ -131,7 +142,12 @@ def create_app(settings: ControlSettings | None = None) -> Litestar:
         },
         exception_handlers=exception_handlers(),
         middleware=[request_id_middleware, metrics.middleware],
-        openapi_config=_openapi(),
+        openapi_config=openapi_config(),
+        cors_config=_cors(settings),
         request_max_body_size=_MAX_BODY_BYTES,
         logging_config=None,
     )
+    # Built once here (the routes are all registered) and rewritten in place before it is served.
+    document_errors(app.openapi_schema)
+    forbid_extra_request_fields(app.openapi_schema)
+    return app

@@ -19,6 +19,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 _AES_KEY_BYTES = 32
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
 def _decode_aes_key(value: SecretStr, name: str) -> SecretStr:
@@ -61,6 +62,10 @@ class ControlSettings(GatewaySettings):
     jwt_issuer: str = "open-model-gateway/control"
     jwt_audience: str = "open-model-gateway/control-api"
     jwt_access_ttl_s: Annotated[int, Field(ge=30, le=3600)] = 900
+    # Lifetime of each refresh token (rotated on every use; a reused one revokes its family).
+    refresh_token_ttl_s: Annotated[int, Field(ge=300, le=90 * 86400)] = 14 * 86400
+    # Comma-separated browser origins allowed to call the API cross-origin; empty = none.
+    cors_allowed_origins: str = ""
 
     master_key: SecretStr
     master_key_id: Annotated[str, Field(min_length=1, max_length=64)] = "mk1"
@@ -99,9 +104,19 @@ class ControlSettings(GatewaySettings):
             raise ValueError("ADMIN_EMAIL must be an email address")
         if has_password and len(self.admin_password.get_secret_value()) < 12:
             raise ValueError("ADMIN_PASSWORD must be at least 12 characters")
+        for origin in self.cors_origins:
+            if not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"CORS_ALLOWED_ORIGINS: {origin!r} is not an origin like https://host[:port]"
+                )
         if self.db_pool_min_size > self.db_pool_max_size:
             raise ValueError("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
         return self
+
+    @property
+    def cors_origins(self) -> list[str]:
+        """The configured CORS origins (empty: no cross-origin access)."""
+        return [o.strip() for o in self.cors_allowed_origins.split(",") if o.strip()]
 
     @property
     def master_key_bytes(self) -> bytes:

@@ -50,6 +50,9 @@ def test_good_settings_load_with_defaults() -> None:
         ({"admin_email": "admin", "admin_password": "long-enough-password"}, "ADMIN_EMAIL"),
         ({"admin_email": "a@b.c", "admin_password": "short"}, "ADMIN_PASSWORD"),
         ({"control_port": 70000}, "CONTROL_PORT"),
+        ({"cors_allowed_origins": "https://ui.example.com, *"}, "CORS_ALLOWED_ORIGINS"),
+        ({"cors_allowed_origins": "https://ui.example.com/path"}, "CORS_ALLOWED_ORIGINS"),
+        ({"refresh_token_ttl_s": 10}, "REFRESH_TOKEN_TTL_S"),
     ],
 )
 def test_bad_settings_name_the_setting(overrides: dict[str, object], named: str) -> None:
@@ -62,3 +65,12 @@ def test_missing_setting_is_named() -> None:
     del values["jwt_secret"]
     with pytest.raises(SettingsError, match="JWT_SECRET"):
         load_settings(ControlSettings, **values)
+
+
+def test_cors_origins_are_parsed_and_empty_means_none() -> None:
+    assert load_settings(ControlSettings, **_good()).cors_origins == []
+    listed = load_settings(
+        ControlSettings,
+        **{**_good(), "cors_allowed_origins": " https://ui.example.com ,http://localhost:5173,"},
+    )
+    assert listed.cors_origins == ["https://ui.example.com", "http://localhost:5173"]

@@ -10,6 +10,7 @@ from gateway_control.database import Database
 from gateway_control.db import memberships as membership_queries
 from gateway_control.db.tables import User
 from gateway_control.domain.audit.services import Actor, record
+from gateway_control.domain.auth.refresh import issue_refresh_token
 from gateway_control.domain.auth.repositories import UserRepository
 from gateway_control.domain.auth.schemas import AccessTokenResponse, LoginRequest
 from gateway_control.domain.tenants.personal import ensure_personal_tenant
@@ -43,14 +44,18 @@ class AuthService:
         passwords: PasswordHashing,
         tokens: AccessTokens,
         login_limits: LoginRateLimiter | None = None,
+        refresh_ttl_s: int = 14 * 86400,
     ) -> None:
+        self._refresh_ttl_s = refresh_ttl_s
         self._db = db
         self._passwords = passwords
         self._tokens = tokens
         self._login_limits = login_limits
 
-    async def login(self, actor: Actor, data: LoginRequest) -> AccessTokenResponse:
+    async def login(self, actor: Actor, data: LoginRequest) -> tuple[AccessTokenResponse, str]:
         """Check an email and password; the same 401 for unknown emails, wrong passwords, disabled users.
+
+        Returns the access token and a refresh token starting a new family (for the cookie).
 
         Attempts over the per-email or per-address failure limit get 429 before any check.
         """
@@ -81,7 +86,12 @@ class AuthService:
                 )
             who = Actor(user_id=user.id, email=user.email, request_id=actor.request_id, ip=actor.ip)
             await record(conn, who, "auth.login", "user", user.id)
-        issued = self._tokens.issue(user.id)
+            refresh_token = await issue_refresh_token(conn, user.id, self._refresh_ttl_s)
+        return self.access_token(user.id), refresh_token
+
+    def access_token(self, user_id: uuid.UUID) -> AccessTokenResponse:
+        """A new access token for `user_id` in the token response shape."""
+        issued = self._tokens.issue(user_id)
         return AccessTokenResponse(access_token=issued.token, expires_in=issued.expires_in)
 
     async def principal(self, claims: AccessClaims) -> Principal:

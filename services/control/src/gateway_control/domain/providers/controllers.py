@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import uuid
 
+from gateway_providers.registry import get_adapter, registered_types
 from litestar import Controller, get, patch, post
 from litestar.di import Provide
 
 from gateway_control.domain.audit.services import Actor
-from gateway_control.domain.providers.schemas import Provider, ProviderCreate, ProviderList, ProviderUpdate
+from gateway_control.domain.providers.schemas import (
+    Provider,
+    ProviderCreate,
+    ProviderList,
+    ProviderTypeInfo,
+    ProviderTypeList,
+    ProviderUpdate,
+)
 from gateway_control.domain.providers.services import ProviderService
 from gateway_control.security.guards import require_platform_admin
 from gateway_control.state import ControlState
@@ -38,6 +46,16 @@ class ProviderController(Controller):
     async def list_providers(self, providers: ProviderService) -> ProviderList:
         """Every provider, without credentials."""
         return await providers.list()
+
+    @get("/types", operation_id="listProviderTypes", summary="List provider types")
+    async def list_provider_types(self) -> ProviderTypeList:
+        """The provider types with a registered adapter and each adapter's capabilities (for the UI)."""
+        return ProviderTypeList(
+            items=[
+                ProviderTypeInfo(type=name, capabilities=sorted(get_adapter(name).capabilities))
+                for name in sorted(registered_types())
+            ]
+        )
 
     @get("/{provider_id:uuid}", operation_id="getProvider", summary="Get a provider")
     async def get_provider(self, providers: ProviderService, provider_id: uuid.UUID) -> Provider:

@@ -60,3 +60,16 @@ class ProviderList(msgspec.Struct):
     """Every provider."""
 
     items: list[Provider]
+
+
+class ProviderTypeInfo(msgspec.Struct):
+    """A provider type the gateway has an adapter for, and what that adapter can serve."""
+
+    type: str
+    capabilities: list[str]
+
+
+class ProviderTypeList(msgspec.Struct):
+    """Every registered provider type, by name."""
+
+    items: list[ProviderTypeInfo]

@@ -19,6 +19,21 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
     return value
 
 
+def check_window(
+    start: datetime | None, end: datetime | None, timezone: str | None
+) -> tuple[datetime | None, datetime | None]:
+    """The window, validated: offsets required, end after start, a known IANA zone (422 otherwise)."""
+    start, end = _aware(start, "start"), _aware(end, "end")
+    if start is not None and end is not None and end <= start:
+        raise InvalidInputError("end must be after start", details={"param": "end"})
+    if timezone:
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise InvalidInputError(f"unknown timezone {timezone!r}", details={"param": "timezone"}) from exc
+    return start, end
+
+
 class UsageService:
     """Reads usage totals from accounting."""
 
@@ -35,16 +50,7 @@ class UsageService:
         timezone: str | None,
     ) -> UsageSummary:
         """Totals over [start, end) for a tenant and/or key; 503 when accounting is unreachable."""
-        start, end = _aware(start, "start"), _aware(end, "end")
-        if start is not None and end is not None and end <= start:
-            raise InvalidInputError("end must be after start", details={"param": "end"})
-        if timezone:
-            try:
-                zoneinfo.ZoneInfo(timezone)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-                raise InvalidInputError(
-                    f"unknown timezone {timezone!r}", details={"param": "timezone"}
-                ) from exc
+        start, end = check_window(start, end, timezone)
         totals = await self._accounting.usage_summary(
             UsageQuery(
                 tenant_id=None if tenant_id is None else str(tenant_id),

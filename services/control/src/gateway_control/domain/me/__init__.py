@@ -1,0 +1,1 @@
+"""Self-service context (`/user`): my profile, password, tenants, keys and usage."""
