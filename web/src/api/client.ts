@@ -1,6 +1,6 @@
-// The typed client of control's admin API. Types come from schema.d.ts (generated from
+// The typed client of control's admin API. Types come from schema.gen.d.ts (generated from
 // web/openapi.json); this file only adds transport: the bearer token, JSON and errors.
-import type { components, operations } from './schema'
+import type { components, operations } from './schema.gen'
 
 export type Schemas = components['schemas']
 export type Tenant = Schemas['Tenant']
