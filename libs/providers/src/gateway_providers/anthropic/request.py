@@ -25,20 +25,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-import orjson
-
 from gateway_providers.base import UnsupportedRequestError
+from gateway_providers.conversation import Block, BlockBuilders, fold_conversation, tool_arguments
 
 DEFAULT_MAX_TOKENS: Final = 4096
 MAX_TEMPERATURE: Final = 1.0
-
-Block = dict[str, object]
 
 
 def messages_request(body: Mapping[str, object], model: str, default_max_tokens: int) -> dict[str, object]:
     """Translate a chat completions body into a Messages API body for `model`."""
     _refuse_unsupported(body)
-    system, turns = _conversation(body.get("messages"))
+    system, turns = fold_conversation(body.get("messages"), _BUILDERS)
     request: dict[str, object] = {
         "model": model,
         "max_tokens": _max_tokens(body, default_max_tokens),
@@ -88,39 +85,6 @@ def _max_tokens(body: Mapping[str, object], default: int) -> int:
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
     return default
-
-
-def _conversation(messages: object) -> tuple[list[Block], list[Block]]:
-    """(system blocks, alternating user/assistant turns)."""
-    if not isinstance(messages, list):
-        raise UnsupportedRequestError("`messages` must be a list.", "messages")
-    system: list[Block] = []
-    turns: list[tuple[str, list[Block]]] = []
-    for message in messages:
-        if not isinstance(message, Mapping):
-            raise UnsupportedRequestError("Each message must be an object.", "messages")
-        role = message.get("role")
-        content = message.get("content")
-        if role in ("system", "developer"):
-            system.extend(_text_blocks(content))
-        elif role == "user":
-            _append(turns, "user", _content_blocks(content))
-        elif role == "assistant":
-            _append(turns, "assistant", _text_blocks(content) + _tool_use_blocks(message.get("tool_calls")))
-        elif role == "tool":
-            _append(turns, "user", [_tool_result(message)])
-        else:
-            raise UnsupportedRequestError(f"Unsupported message role: {role!r}.", "messages")
-    return system, [{"role": role, "content": blocks} for role, blocks in turns]
-
-
-def _append(turns: list[tuple[str, list[Block]]], role: str, blocks: list[Block]) -> None:
-    if not blocks:
-        return
-    if turns and turns[-1][0] == role:
-        turns[-1][1].extend(blocks)
-        return
-    turns.append((role, blocks))
 
 
 def _text_blocks(content: object) -> list[Block]:
@@ -177,19 +141,10 @@ def _tool_use_blocks(tool_calls: object) -> list[Block]:
                 "type": "tool_use",
                 "id": call.get("id"),
                 "name": function.get("name"),
-                "input": _arguments(function.get("arguments")),
+                "input": tool_arguments(function.get("arguments")),
             }
         )
     return blocks
-
-
-def _arguments(arguments: object) -> object:
-    if not isinstance(arguments, str) or not arguments.strip():
-        return {}
-    try:
-        return orjson.loads(arguments)
-    except orjson.JSONDecodeError as exc:
-        raise UnsupportedRequestError("Tool call arguments must be valid JSON.", "messages") from exc
 
 
 def _tool_result(message: Mapping[str, object]) -> Block:
@@ -233,3 +188,8 @@ def _tool_choice(choice: object, parallel: object) -> Block | None:
     if parallel is False:
         mapped = {**(mapped or {"type": "auto"}), "disable_parallel_tool_use": True}
     return mapped
+
+
+_BUILDERS = BlockBuilders(
+    text=_text_blocks, content=_content_blocks, tool_uses=_tool_use_blocks, tool_result=_tool_result
+)

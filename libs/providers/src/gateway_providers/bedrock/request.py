@@ -23,11 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-import orjson
-
 from gateway_providers.base import UnsupportedRequestError
-
-Block = dict[str, object]
+from gateway_providers.conversation import Block, BlockBuilders, fold_conversation, tool_arguments
 
 _IMAGE_FORMATS: Final[Mapping[str, str]] = {
     "image/png": "png",
@@ -41,7 +38,7 @@ _IMAGE_FORMATS: Final[Mapping[str, str]] = {
 def converse_request(body: Mapping[str, object]) -> dict[str, object]:
     """Translate a chat completions body into a Converse body (the model id is not part of it)."""
     _refuse_unsupported(body)
-    system, turns = _conversation(body.get("messages"))
+    system, turns = fold_conversation(body.get("messages"), _BUILDERS)
     request: dict[str, object] = {"messages": turns}
     if system:
         request["system"] = system
@@ -88,39 +85,6 @@ def _inference_config(body: Mapping[str, object]) -> dict[str, object]:
     elif isinstance(stop, list) and stop:
         config["stopSequences"] = [s for s in stop if isinstance(s, str)]
     return config
-
-
-def _conversation(messages: object) -> tuple[list[Block], list[Block]]:
-    """(system blocks, alternating user/assistant turns)."""
-    if not isinstance(messages, list):
-        raise UnsupportedRequestError("`messages` must be a list.", "messages")
-    system: list[Block] = []
-    turns: list[tuple[str, list[Block]]] = []
-    for message in messages:
-        if not isinstance(message, Mapping):
-            raise UnsupportedRequestError("Each message must be an object.", "messages")
-        role = message.get("role")
-        content = message.get("content")
-        if role in ("system", "developer"):
-            system.extend(_text_blocks(content))
-        elif role == "user":
-            _append(turns, "user", _content_blocks(content))
-        elif role == "assistant":
-            _append(turns, "assistant", _text_blocks(content) + _tool_use_blocks(message.get("tool_calls")))
-        elif role == "tool":
-            _append(turns, "user", [_tool_result(message)])
-        else:
-            raise UnsupportedRequestError(f"Unsupported message role: {role!r}.", "messages")
-    return system, [{"role": role, "content": blocks} for role, blocks in turns]
-
-
-def _append(turns: list[tuple[str, list[Block]]], role: str, blocks: list[Block]) -> None:
-    if not blocks:
-        return
-    if turns and turns[-1][0] == role:
-        turns[-1][1].extend(blocks)
-    else:
-        turns.append((role, blocks))
 
 
 def _text_blocks(content: object) -> list[Block]:
@@ -177,20 +141,11 @@ def _tool_use_blocks(tool_calls: object) -> list[Block]:
                 "toolUse": {
                     "toolUseId": call.get("id"),
                     "name": function.get("name"),
-                    "input": _arguments(function.get("arguments")),
+                    "input": tool_arguments(function.get("arguments")),
                 }
             }
         )
     return blocks
-
-
-def _arguments(arguments: object) -> object:
-    if not isinstance(arguments, str) or not arguments.strip():
-        return {}
-    try:
-        return orjson.loads(arguments)
-    except orjson.JSONDecodeError as exc:
-        raise UnsupportedRequestError("Tool call arguments must be valid JSON.", "messages") from exc
 
 
 def _tool_result(message: Mapping[str, object]) -> Block:
@@ -241,3 +196,8 @@ def _tool_specs(tools: object) -> list[Block]:
             spec["description"] = function["description"]
         specs.append({"toolSpec": spec})
     return specs
+
+
+_BUILDERS = BlockBuilders(
+    text=_text_blocks, content=_content_blocks, tool_uses=_tool_use_blocks, tool_result=_tool_result
+)
