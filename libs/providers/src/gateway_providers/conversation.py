@@ -1,5 +1,5 @@
 """Folding OpenAI chat messages into the system-plus-alternating-turns shape that Anthropic's
-Messages API and Bedrock's Converse API share.
+Messages API, Bedrock's Converse API and Gemini's generateContent share.
 
 Both want the system prompt apart, user and assistant turns strictly alternating (consecutive
 messages of one role merged), tool calls as blocks of the assistant turn and tool results as blocks
@@ -29,8 +29,13 @@ class BlockBuilders:
     tool_result: Callable[[Mapping[str, object]], Block]
 
 
-def fold_conversation(messages: object, build: BlockBuilders) -> tuple[list[Block], list[Block]]:
-    """(system blocks, alternating user/assistant turns as {"role", "content"} mappings)."""
+def fold_conversation(
+    messages: object, build: BlockBuilders, *, assistant_role: str = "assistant", content_key: str = "content"
+) -> tuple[list[Block], list[Block]]:
+    """(system blocks, alternating user/assistant turns as {"role", content_key} mappings).
+
+    Gemini names the assistant "model" and a turn's blocks "parts"; the others use the defaults.
+    """
     if not isinstance(messages, list):
         raise UnsupportedRequestError("`messages` must be a list.", "messages")
     system: list[Block] = []
@@ -45,12 +50,12 @@ def fold_conversation(messages: object, build: BlockBuilders) -> tuple[list[Bloc
         elif role == "user":
             _append(turns, "user", build.content(content))
         elif role == "assistant":
-            _append(turns, "assistant", build.text(content) + build.tool_uses(message.get("tool_calls")))
+            _append(turns, assistant_role, build.text(content) + build.tool_uses(message.get("tool_calls")))
         elif role == "tool":
             _append(turns, "user", [build.tool_result(message)])
         else:
             raise UnsupportedRequestError(f"Unsupported message role: {role!r}.", "messages")
-    return system, [{"role": role, "content": blocks} for role, blocks in turns]
+    return system, [{"role": role, content_key: blocks} for role, blocks in turns]
 
 
 def _append(turns: list[tuple[str, list[Block]]], role: str, blocks: list[Block]) -> None:

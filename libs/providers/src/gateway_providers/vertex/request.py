@@ -24,6 +24,7 @@ from typing import Final
 import orjson
 
 from gateway_providers.base import UnsupportedRequestError
+from gateway_providers.conversation import BlockBuilders, fold_conversation
 
 Part = dict[str, object]
 
@@ -77,37 +78,15 @@ def _generation_config(body: Mapping[str, object]) -> dict[str, object]:
 
 
 def _conversation(messages: object) -> tuple[list[Part], list[Part]]:
-    if not isinstance(messages, list):
-        raise UnsupportedRequestError("`messages` must be a list.", "messages")
-    system: list[Part] = []
-    turns: list[tuple[str, list[Part]]] = []
+    # Tool results name their call by id; Gemini wants the function's name, learned from the calls.
     call_names: dict[str, str] = {}
-    for message in messages:
-        if not isinstance(message, Mapping):
-            raise UnsupportedRequestError("Each message must be an object.", "messages")
-        role, content = message.get("role"), message.get("content")
-        if role in ("system", "developer"):
-            system.extend(_text_parts(content))
-        elif role == "user":
-            _append(turns, "user", _content_parts(content))
-        elif role == "assistant":
-            _append(
-                turns, "model", _text_parts(content) + _function_calls(message.get("tool_calls"), call_names)
-            )
-        elif role == "tool":
-            _append(turns, "user", [_function_response(message, call_names)])
-        else:
-            raise UnsupportedRequestError(f"Unsupported message role: {role!r}.", "messages")
-    return system, [{"role": role, "parts": parts} for role, parts in turns]
-
-
-def _append(turns: list[tuple[str, list[Part]]], role: str, parts: list[Part]) -> None:
-    if not parts:
-        return
-    if turns and turns[-1][0] == role:
-        turns[-1][1].extend(parts)
-    else:
-        turns.append((role, parts))
+    builders = BlockBuilders(
+        text=_text_parts,
+        content=_content_parts,
+        tool_uses=lambda calls: _function_calls(calls, call_names),
+        tool_result=lambda message: _function_response(message, call_names),
+    )
+    return fold_conversation(messages, builders, assistant_role="model", content_key="parts")
 
 
 def _text_parts(content: object) -> list[Part]:
