@@ -10,7 +10,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from gateway_accounting.db import budget_alerts, dead_letters, rollups, summaries, usage
+from gateway_accounting.db import budget_alerts, dead_letters, reports, rollups, usage
 from gateway_common.migrations import apply_migrations, discover_migrations
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "accounting" / "migrations"
@@ -93,12 +93,13 @@ async def test_same_request_id_is_stored_and_counted_once(conn: asyncpg.Connecti
         None,
         7,
     )
-    total = await summaries.usage_summary(
+    total = await reports.summarize_usage(
         conn,
         start_at=at.replace(minute=0),
         end_at=at.replace(minute=0, hour=13),
         tenant_id=TENANT,
         key_id=None,
+        model=None,
     )
     assert total is not None
     assert (total.requests, total.prompt_tokens, total.cost_micro_usd) == (3, 300, 3_000)
@@ -123,35 +124,47 @@ async def test_summary_and_breakdowns_come_from_the_rollup(conn: asyncpg.Connect
     )
     start, end = day, day + datetime.timedelta(days=2)
 
-    total = await summaries.usage_summary(conn, start_at=start, end_at=end, tenant_id=None, key_id=None)
+    total = await reports.summarize_usage(
+        conn, start_at=start, end_at=end, tenant_id=None, key_id=None, model=None
+    )
     assert total is not None
     assert (total.requests, total.error_requests, total.cost_micro_usd) == (4, 1, 8_000)
-    only_b = await summaries.usage_summary(conn, start_at=start, end_at=end, tenant_id=TENANT, key_id=KEY_B)
+    only_b = await reports.summarize_usage(
+        conn, start_at=start, end_at=end, tenant_id=TENANT, key_id=KEY_B, model=None
+    )
     assert only_b is not None
     assert only_b.requests == 1
 
-    by_model = await summaries.usage_by_model(conn, start_at=start, end_at=end, tenant_id=TENANT, key_id=None)
-    assert [(r.model, r.requests, r.cost_micro_usd) for r in by_model] == [
+    async def breakdown(dimension: str, tz: str = "UTC") -> list[reports.BreakDownUsageRow]:
+        return await reports.break_down_usage(
+            conn,
+            dimension=dimension,
+            tz=tz,
+            start_at=start,
+            end_at=end,
+            tenant_id=TENANT,
+            key_id=None,
+            model=None,
+        )
+
+    by_model = await breakdown("model")
+    assert [(r.group_key, r.requests, r.cost_micro_usd) for r in by_model] == [
         ("gpt-4o-mini", 3, 7_000),
         ("claude", 1, 1_000),
     ]
-    by_key = await summaries.usage_by_key(conn, start_at=start, end_at=end, tenant_id=TENANT)
-    assert [(r.key_id, r.requests) for r in by_key] == [(KEY_A, 3), (KEY_B, 1)]
+    by_key = await breakdown("key")
+    assert [(r.group_key, r.requests) for r in by_key] == [(str(KEY_A), 3), (str(KEY_B), 1)]
 
     # UTC 16:00 on March 1st is 01:00 on March 2nd in Tokyo (+09:00): the day moves.
-    tokyo = await summaries.usage_by_day(
-        conn, tz="Asia/Tokyo", start_at=start, end_at=end, tenant_id=TENANT, key_id=None
-    )
-    assert [(r.day, r.requests) for r in tokyo] == [
-        (datetime.date(2026, 3, 1), 2),
-        (datetime.date(2026, 3, 2), 2),
+    tokyo = await breakdown("day", tz="Asia/Tokyo")
+    assert [(r.group_key, r.requests) for r in tokyo] == [
+        (datetime.date(2026, 3, 1).isoformat(), 2),
+        (datetime.date(2026, 3, 2).isoformat(), 2),
     ]
-    utc = await summaries.usage_by_day(
-        conn, tz="UTC", start_at=start, end_at=end, tenant_id=TENANT, key_id=None
-    )
-    assert [(r.day, r.requests) for r in utc] == [
-        (datetime.date(2026, 3, 1), 3),
-        (datetime.date(2026, 3, 2), 1),
+    utc = await breakdown("day")
+    assert [(r.group_key, r.requests) for r in utc] == [
+        (datetime.date(2026, 3, 1).isoformat(), 3),
+        (datetime.date(2026, 3, 2).isoformat(), 1),
     ]
 
 

@@ -2,7 +2,6 @@
 # Source: services/accounting/queries
 """Typed asyncpg access to schema accounting, generated from services/accounting/queries.
 
-Modules: alert_deliveries, budget_alerts, budgets, connection, dead_letters, reports, rollups, summaries,
-tables, usage.
+Modules: alert_deliveries, budget_alerts, budgets, connection, dead_letters, reports, rollups, tables, usage.
 Regenerate with `make sqlc`; never edit these files by hand.
 """
