@@ -1,6 +1,7 @@
 """JSON logging with the request id (and tenant/key ids) taken from context variables.
 
-One line per record, so log shippers need no multiline parsing. Secrets never reach a record:
+One line per record, so log shippers need no multiline parsing. When tracing is on, a line
+written inside a span also carries its `trace_id`. Secrets never reach a record:
 callers log ids and digests, never keys or credentials.
 """
 
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from opentelemetry import trace
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 tenant_id_var: ContextVar[str | None] = ContextVar("tenant_id", default=None)
@@ -44,6 +46,10 @@ class JsonFormatter(logging.Formatter):
             value = var.get()
             if value:
                 entry[name] = value
+        # With tracing on, the trace a line belongs to (find the request's trace from its logs).
+        span_context = trace.get_current_span().get_span_context()
+        if span_context.is_valid:
+            entry["trace_id"] = format(span_context.trace_id, "032x")
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = value

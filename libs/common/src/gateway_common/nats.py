@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 
 import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from nats.js.api import StreamConfig
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +26,17 @@ OnConnect = Callable[[Client], Awaitable[None]]
 class NatsConnection:
     """Owns one NATS client: connects in the background with backoff and exposes readiness."""
 
-    def __init__(self, url: str, name: str, on_connect: OnConnect | None = None) -> None:
+    def __init__(
+        self, url: str, name: str, on_connect: OnConnect | None = None, *, stream_replicas: int = 1
+    ) -> None:
+        # Replicas of the streams and KV buckets this service creates (NATS_STREAM_REPLICAS).
+        self.stream_replicas = stream_replicas
         self._url = url
         self._name = name
         self._on_connect = on_connect
         self._client: Client | None = None
+        self._jetstream: JetStreamContext | None = None
+        self._jetstream_client: Client | None = None
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_error_log = float("-inf")
@@ -42,8 +50,14 @@ class NatsConnection:
 
     @property
     def jetstream(self) -> JetStreamContext:
-        """A JetStream context on the connected client."""
-        return self.client.jetstream()
+        """The JetStream context of the connected client (one per client, not one per call:
+        building a context costs more than a publish, and the usage publisher calls this for
+        every event)."""
+        client = self.client
+        if self._jetstream is None or self._jetstream_client is not client:
+            self._jetstream = client.jetstream()
+            self._jetstream_client = client
+        return self._jetstream
 
     @property
     def connected(self) -> bool:
@@ -114,29 +128,48 @@ class NatsConnection:
                 await self._client.close()
 
 
-async def ensure_usage_stream(js: JetStreamContext) -> None:
-    """Create the USAGE stream if missing (idempotent; proxy and accounting both call it)."""
+async def ensure_usage_stream(js: JetStreamContext, replicas: int = 1) -> None:
+    """Create the USAGE stream if missing (idempotent; proxy and accounting both call it), and
+    raise its replica count to `replicas` when it has fewer (see `ensure_replicas`)."""
     from nats.js.api import StreamConfig
     from nats.js.errors import NotFoundError
 
     from gateway_common.names import USAGE_STREAM, USAGE_SUBJECT
 
     try:
-        await js.stream_info(USAGE_STREAM)
+        info = await js.stream_info(USAGE_STREAM)
     except NotFoundError:
         # A 2-minute duplicate window makes Nats-Msg-Id = request_id dedupe a re-publish after a retry.
         await js.add_stream(
             StreamConfig(
-                name=USAGE_STREAM, subjects=[USAGE_SUBJECT], duplicate_window=120.0, max_age=7 * 86400
+                name=USAGE_STREAM,
+                subjects=[USAGE_SUBJECT],
+                duplicate_window=120.0,
+                max_age=7 * 86400,
+                num_replicas=replicas,
             )
         )
+        return
+    await ensure_replicas(js, info.config, replicas)
 
 
-async def ensure_bucket(js: JetStreamContext, bucket: str, history: int = 1) -> None:
-    """Create a KV bucket if missing (idempotent)."""
+async def ensure_bucket(js: JetStreamContext, bucket: str, history: int = 1, replicas: int = 1) -> None:
+    """Create a KV bucket if missing (idempotent), with `replicas` copies; an existing bucket
+    with fewer is raised to `replicas`."""
     from nats.js.errors import BucketNotFoundError
 
     try:
         await js.key_value(bucket)
     except BucketNotFoundError:
-        await js.create_key_value(bucket=bucket, history=history)
+        await js.create_key_value(bucket=bucket, history=history, replicas=replicas)
+        return
+    # A KV bucket is the stream KV_<bucket>.
+    await ensure_replicas(js, (await js.stream_info(f"KV_{bucket}")).config, replicas)
+
+
+async def ensure_replicas(js: JetStreamContext, config: StreamConfig, replicas: int) -> None:
+    """Raise a stream's replica count to `replicas` (never lower it: a service with the default
+    of 1, or an older one, must not undo the operator's setting). JetStream moves the data."""
+    if (config.num_replicas or 1) < replicas:
+        log.info("raising stream %s to %d replicas", config.name, replicas)
+        await js.update_stream(dataclasses.replace(config, num_replicas=replicas))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -68,6 +68,10 @@ class GatewaySettings(BaseSettings):
     log_level: str = "INFO"
     # OTLP/HTTP traces endpoint, e.g. http://collector:4318; tracing is off when empty.
     otel_exporter_otlp_endpoint: str = ""
+    # Copies JetStream keeps of the streams and KV buckets a service creates (USAGE, USAGE_DLQ,
+    # gateway_config, gateway_health, leases): 1 for a single NATS server, 3 on a 3-node cluster.
+    # Existing streams with fewer replicas are raised to this; never lowered.
+    nats_stream_replicas: int = Field(default=1, ge=1, le=5)
     # This replica's name in logs, metrics and usage events (defaults to the host name where used).
     instance_id: str = ""
 

@@ -388,3 +388,146 @@ class GetBudgetStatusResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetBudgetStatusResponse: _TypeAlias = GetBudgetStatusResponse  # noqa: Y015
+
+@_typing.final
+class ListAlertsRequest(_message.Message):
+    """ListAlertsRequest pages through the budget alert history, newest first; empty filters match
+    everything.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    BUDGET_ID_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    tenant_id: _builtins.str
+    """Alerts of this tenant's budgets: its tenant budgets and the budgets of its keys."""
+    budget_id: _builtins.str
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        tenant_id: _builtins.str = ...,
+        budget_id: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget_id", b"budget_id", "page_size", b"page_size", "page_token", b"page_token", "tenant_id", b"tenant_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAlertsRequest: _TypeAlias = ListAlertsRequest  # noqa: Y015
+
+@_typing.final
+class AlertRecord(_message.Message):
+    """AlertRecord is one alert sent (or being sent) to one channel: a budget's threshold crossed in
+    one period, what it reported, and how its delivery went.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    BUDGET_ID_FIELD_NUMBER: _builtins.int
+    TENANT_ID_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
+    SCOPE_ID_FIELD_NUMBER: _builtins.int
+    THRESHOLD_PERCENT_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    PERIOD_START_FIELD_NUMBER: _builtins.int
+    PERIOD_END_FIELD_NUMBER: _builtins.int
+    LIMIT_MICRO_USD_FIELD_NUMBER: _builtins.int
+    SPENT_MICRO_USD_FIELD_NUMBER: _builtins.int
+    CHANNEL_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_KIND_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    ATTEMPTS_FIELD_NUMBER: _builtins.int
+    LAST_ERROR_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    FINISHED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    budget_id: _builtins.str
+    tenant_id: _builtins.str
+    """Empty when unknown (a key budget whose key's tenant was not known when it fired)."""
+    scope: _builtins.str
+    """"tenant" or "key", and that tenant's or key's id."""
+    scope_id: _builtins.str
+    threshold_percent: _builtins.int
+    period: _builtins.str
+    """The budget's period kind ("daily", "weekly", "monthly", "rolling") and the period it fired in."""
+    limit_micro_usd: _builtins.int
+    spent_micro_usd: _builtins.int
+    channel_id: _builtins.str
+    channel_kind: _builtins.str
+    """"webhook" or "email"."""
+    status: _builtins.str
+    """"pending", "sent" or "failed"."""
+    attempts: _builtins.int
+    last_error: _builtins.str
+    @_builtins.property
+    def period_start(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def period_end(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def finished_at(self) -> _timestamp_pb2.Timestamp:
+        """Unset while pending."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        budget_id: _builtins.str = ...,
+        tenant_id: _builtins.str = ...,
+        scope: _builtins.str = ...,
+        scope_id: _builtins.str = ...,
+        threshold_percent: _builtins.int = ...,
+        period: _builtins.str = ...,
+        period_start: _timestamp_pb2.Timestamp | None = ...,
+        period_end: _timestamp_pb2.Timestamp | None = ...,
+        limit_micro_usd: _builtins.int = ...,
+        spent_micro_usd: _builtins.int = ...,
+        channel_id: _builtins.str = ...,
+        channel_kind: _builtins.str = ...,
+        status: _builtins.str = ...,
+        attempts: _builtins.int = ...,
+        last_error: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        finished_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "finished_at", b"finished_at", "period_end", b"period_end", "period_start", b"period_start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "budget_id", b"budget_id", "channel_id", b"channel_id", "channel_kind", b"channel_kind", "created_at", b"created_at", "finished_at", b"finished_at", "id", b"id", "last_error", b"last_error", "limit_micro_usd", b"limit_micro_usd", "period", b"period", "period_end", b"period_end", "period_start", b"period_start", "scope", b"scope", "scope_id", b"scope_id", "spent_micro_usd", b"spent_micro_usd", "status", b"status", "tenant_id", b"tenant_id", "threshold_percent", b"threshold_percent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AlertRecord: _TypeAlias = AlertRecord  # noqa: Y015
+
+@_typing.final
+class ListAlertsResponse(_message.Message):
+    """ListAlertsResponse is one page of the alert history."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ALERTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def alerts(self) -> _containers.RepeatedCompositeFieldContainer[Global___AlertRecord]: ...
+    def __init__(
+        self,
+        *,
+        alerts: _abc.Iterable[Global___AlertRecord] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["alerts", b"alerts", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAlertsResponse: _TypeAlias = ListAlertsResponse  # noqa: Y015

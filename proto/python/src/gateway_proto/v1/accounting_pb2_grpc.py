@@ -55,6 +55,11 @@ class AccountingServiceStub:
                 request_serializer=gateway_dot_v1_dot_accounting__pb2.GetBudgetStatusRequest.SerializeToString,
                 response_deserializer=gateway_dot_v1_dot_accounting__pb2.GetBudgetStatusResponse.FromString,
                 _registered_method=True)
+        self.ListAlerts = channel.unary_unary(
+                '/gateway.v1.AccountingService/ListAlerts',
+                request_serializer=gateway_dot_v1_dot_accounting__pb2.ListAlertsRequest.SerializeToString,
+                response_deserializer=gateway_dot_v1_dot_accounting__pb2.ListAlertsResponse.FromString,
+                _registered_method=True)
 
 
 class AccountingServiceServicer:
@@ -85,6 +90,12 @@ class AccountingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAlerts(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccountingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -107,6 +118,11 @@ def add_AccountingServiceServicer_to_server(servicer, server):
                     servicer.GetBudgetStatus,
                     request_deserializer=gateway_dot_v1_dot_accounting__pb2.GetBudgetStatusRequest.FromString,
                     response_serializer=gateway_dot_v1_dot_accounting__pb2.GetBudgetStatusResponse.SerializeToString,
+            ),
+            'ListAlerts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAlerts,
+                    request_deserializer=gateway_dot_v1_dot_accounting__pb2.ListAlertsRequest.FromString,
+                    response_serializer=gateway_dot_v1_dot_accounting__pb2.ListAlertsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -218,6 +234,33 @@ class AccountingService:
             '/gateway.v1.AccountingService/GetBudgetStatus',
             gateway_dot_v1_dot_accounting__pb2.GetBudgetStatusRequest.SerializeToString,
             gateway_dot_v1_dot_accounting__pb2.GetBudgetStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAlerts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/gateway.v1.AccountingService/ListAlerts',
+            gateway_dot_v1_dot_accounting__pb2.ListAlertsRequest.SerializeToString,
+            gateway_dot_v1_dot_accounting__pb2.ListAlertsResponse.FromString,
             options,
             channel_credentials,
             insecure,

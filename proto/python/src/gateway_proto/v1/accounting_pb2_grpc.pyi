@@ -37,6 +37,7 @@ class AccountingServiceStub:
     GetUsageBreakdown: _grpc.UnaryUnaryMultiCallable[_accounting_pb2.GetUsageBreakdownRequest, _accounting_pb2.GetUsageBreakdownResponse]
     ListRequests: _grpc.UnaryUnaryMultiCallable[_accounting_pb2.ListRequestsRequest, _accounting_pb2.ListRequestsResponse]
     GetBudgetStatus: _grpc.UnaryUnaryMultiCallable[_accounting_pb2.GetBudgetStatusRequest, _accounting_pb2.GetBudgetStatusResponse]
+    ListAlerts: _grpc.UnaryUnaryMultiCallable[_accounting_pb2.ListAlertsRequest, _accounting_pb2.ListAlertsResponse]
 
 @_typing.type_check_only
 class AccountingServiceAsyncStub(AccountingServiceStub):
@@ -47,6 +48,7 @@ class AccountingServiceAsyncStub(AccountingServiceStub):
     GetUsageBreakdown: _aio.UnaryUnaryMultiCallable[_accounting_pb2.GetUsageBreakdownRequest, _accounting_pb2.GetUsageBreakdownResponse]  # type: ignore[assignment]
     ListRequests: _aio.UnaryUnaryMultiCallable[_accounting_pb2.ListRequestsRequest, _accounting_pb2.ListRequestsResponse]  # type: ignore[assignment]
     GetBudgetStatus: _aio.UnaryUnaryMultiCallable[_accounting_pb2.GetBudgetStatusRequest, _accounting_pb2.GetBudgetStatusResponse]  # type: ignore[assignment]
+    ListAlerts: _aio.UnaryUnaryMultiCallable[_accounting_pb2.ListAlertsRequest, _accounting_pb2.ListAlertsResponse]  # type: ignore[assignment]
 
 class AccountingServiceServicer(metaclass=_abc_1.ABCMeta):
     """AccountingService answers usage and budget questions from rollups, never slowing ingestion."""
@@ -78,5 +80,12 @@ class AccountingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _accounting_pb2.GetBudgetStatusRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_accounting_pb2.GetBudgetStatusResponse, _abc.Awaitable[_accounting_pb2.GetBudgetStatusResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListAlerts(
+        self,
+        request: _accounting_pb2.ListAlertsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_accounting_pb2.ListAlertsResponse, _abc.Awaitable[_accounting_pb2.ListAlertsResponse]]: ...
 
 def add_AccountingServiceServicer_to_server(servicer: AccountingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -25,15 +25,19 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17gateway/v1/budget.proto\x12\ngateway.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb9\x02\n\x0b\x42udgetState\x12\x11\n\tbudget_id\x18\x01 \x01(\t\x12&\n\x05scope\x18\x02 \x01(\x0e\x32\x17.gateway.v1.BudgetScope\x12\x10\n\x08scope_id\x18\x03 \x01(\t\x12\x17\n\x0flimit_micro_usd\x18\x04 \x01(\x03\x12\x17\n\x0fspent_micro_usd\x18\x05 \x01(\x03\x12\x1a\n\x12reserved_micro_usd\x18\x06 \x01(\x03\x12\x0c\n\x04hard\x18\x07 \x01(\x08\x12\x0e\n\x06period\x18\x08 \x01(\t\x12\x10\n\x08timezone\x18\t \x01(\t\x12\x30\n\x0cperiod_start\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tresets_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp*Z\n\x0b\x42udgetScope\x12\x1c\n\x18\x42UDGET_SCOPE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x42UDGET_SCOPE_TENANT\x10\x01\x12\x14\n\x10\x42UDGET_SCOPE_KEY\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17gateway/v1/budget.proto\x12\ngateway.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb9\x02\n\x0b\x42udgetState\x12\x11\n\tbudget_id\x18\x01 \x01(\t\x12&\n\x05scope\x18\x02 \x01(\x0e\x32\x17.gateway.v1.BudgetScope\x12\x10\n\x08scope_id\x18\x03 \x01(\t\x12\x17\n\x0flimit_micro_usd\x18\x04 \x01(\x03\x12\x17\n\x0fspent_micro_usd\x18\x05 \x01(\x03\x12\x1a\n\x12reserved_micro_usd\x18\x06 \x01(\x03\x12\x0c\n\x04hard\x18\x07 \x01(\x08\x12\x0e\n\x06period\x18\x08 \x01(\t\x12\x10\n\x08timezone\x18\t \x01(\t\x12\x30\n\x0cperiod_start\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tresets_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb2\x01\n\x0b\x42udgetLimit\x12\n\n\x02id\x18\x01 \x01(\t\x12&\n\x05scope\x18\x02 \x01(\x0e\x32\x17.gateway.v1.BudgetScope\x12\x10\n\x08scope_id\x18\x03 \x01(\t\x12\x17\n\x0flimit_micro_usd\x18\x04 \x01(\x03\x12\x0e\n\x06period\x18\x05 \x01(\t\x12\x14\n\x0crolling_days\x18\x06 \x01(\x05\x12\x10\n\x08timezone\x18\x07 \x01(\t\x12\x0c\n\x04hard\x18\x08 \x01(\x08\"K\n\nBudgetHold\x12\x11\n\tbudget_id\x18\x01 \x01(\t\x12\x19\n\x11period_start_unix\x18\x02 \x01(\x03\x12\x0f\n\x07hold_id\x18\x03 \x01(\t*Z\n\x0b\x42udgetScope\x12\x1c\n\x18\x42UDGET_SCOPE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x42UDGET_SCOPE_TENANT\x10\x01\x12\x14\n\x10\x42UDGET_SCOPE_KEY\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gateway_proto.v1.budget_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BUDGETSCOPE']._serialized_start=388
-  _globals['_BUDGETSCOPE']._serialized_end=478
+  _globals['_BUDGETSCOPE']._serialized_start=646
+  _globals['_BUDGETSCOPE']._serialized_end=736
   _globals['_BUDGETSTATE']._serialized_start=73
   _globals['_BUDGETSTATE']._serialized_end=386
+  _globals['_BUDGETLIMIT']._serialized_start=389
+  _globals['_BUDGETLIMIT']._serialized_end=567
+  _globals['_BUDGETHOLD']._serialized_start=569
+  _globals['_BUDGETHOLD']._serialized_end=644
 # @@protoc_insertion_point(module_scope)

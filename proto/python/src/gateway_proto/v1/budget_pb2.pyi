@@ -88,3 +88,82 @@ class BudgetState(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BudgetState: _TypeAlias = BudgetState  # noqa: Y015
+
+@_typing.final
+class BudgetLimit(_message.Message):
+    """BudgetLimit is a budget as the data plane enforces it (ConfigSnapshot.budgets): the proxy
+    reserves each request's estimated maximum cost against every hard budget of its key and
+    tenant, in the period computed from `period`, `rolling_days` and `timezone`.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
+    SCOPE_ID_FIELD_NUMBER: _builtins.int
+    LIMIT_MICRO_USD_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    ROLLING_DAYS_FIELD_NUMBER: _builtins.int
+    TIMEZONE_FIELD_NUMBER: _builtins.int
+    HARD_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    scope: Global___BudgetScope.ValueType
+    scope_id: _builtins.str
+    limit_micro_usd: _builtins.int
+    period: _builtins.str
+    """"daily", "weekly", "monthly" (calendar periods in `timezone`) or "rolling"."""
+    rolling_days: _builtins.int
+    """Days of a rolling period; 0 for calendar periods."""
+    timezone: _builtins.str
+    """IANA time zone the calendar periods are cut in."""
+    hard: _builtins.bool
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        scope: Global___BudgetScope.ValueType = ...,
+        scope_id: _builtins.str = ...,
+        limit_micro_usd: _builtins.int = ...,
+        period: _builtins.str = ...,
+        rolling_days: _builtins.int = ...,
+        timezone: _builtins.str = ...,
+        hard: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hard", b"hard", "id", b"id", "limit_micro_usd", b"limit_micro_usd", "period", b"period", "rolling_days", b"rolling_days", "scope", b"scope", "scope_id", b"scope_id", "timezone", b"timezone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BudgetLimit: _TypeAlias = BudgetLimit  # noqa: Y015
+
+@_typing.final
+class BudgetHold(_message.Message):
+    """BudgetHold names one reservation the proxy holds for a request: Redis keys
+    gw:budget:{budget_id}:{period_start_unix}:{reserved,holds,leases}, hash field / zset member
+    hold_id (unique per request, unlike a client-chosen request id). Accounting releases it when
+    it has stored the request's usage and added its cost to the spend counter.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BUDGET_ID_FIELD_NUMBER: _builtins.int
+    PERIOD_START_UNIX_FIELD_NUMBER: _builtins.int
+    HOLD_ID_FIELD_NUMBER: _builtins.int
+    budget_id: _builtins.str
+    period_start_unix: _builtins.int
+    hold_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        budget_id: _builtins.str = ...,
+        period_start_unix: _builtins.int = ...,
+        hold_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget_id", b"budget_id", "hold_id", b"hold_id", "period_start_unix", b"period_start_unix"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BudgetHold: _TypeAlias = BudgetHold  # noqa: Y015

@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from gateway_proto.v1 import budget_pb2 as gateway_dot_v1_dot_budget__pb2
 from gateway_proto.v1 import pricing_pb2 as gateway_dot_v1_dot_pricing__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17gateway/v1/config.proto\x12\ngateway.v1\x1a\x18gateway/v1/pricing.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"D\n\x0f\x45ncryptedSecret\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\r\n\x05nonce\x18\x02 \x01(\x0c\x12\x12\n\nciphertext\x18\x03 \x01(\x0c\"Z\n\x08Timeouts\x12\x0f\n\x07sync_ms\x18\x01 \x01(\x05\x12\x16\n\x0estream_idle_ms\x18\x02 \x01(\x05\x12\x10\n\x08total_ms\x18\x03 \x01(\x05\x12\x13\n\x0bupstream_ms\x18\x04 \x01(\x05\"\xca\x01\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08owned_by\x18\x03 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x04 \x03(\t\x12\x16\n\x0e\x63ontext_window\x18\x05 \x01(\x05\x12)\n\x07pricing\x18\x06 \x01(\x0b\x32\x18.gateway.v1.ModelPricing\x12&\n\x08timeouts\x18\x07 \x01(\x0b\x32\x14.gateway.v1.Timeouts\x12\x14\n\x0c\x63reated_unix\x18\x08 \x01(\x03\"\xdd\x01\n\x08Provider\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x10\n\x08\x62\x61se_url\x18\x04 \x01(\t\x12\x34\n\x08settings\x18\x05 \x03(\x0b\x32\".gateway.v1.Provider.SettingsEntry\x12\x30\n\x0b\x63redentials\x18\x06 \x01(\x0b\x32\x1b.gateway.v1.EncryptedSecret\x1a/\n\rSettingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x88\x02\n\nDeployment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08model_id\x18\x02 \x01(\t\x12\x13\n\x0bprovider_id\x18\x03 \x01(\t\x12\x16\n\x0eupstream_model\x18\x04 \x01(\t\x12\x0e\n\x06weight\x18\x05 \x01(\x05\x12\x10\n\x08priority\x18\x06 \x01(\x05\x12\x11\n\trpm_limit\x18\x07 \x01(\x03\x12\x11\n\ttpm_limit\x18\x08 \x01(\x03\x12\x36\n\x08settings\x18\t \x03(\x0b\x32$.gateway.v1.Deployment.SettingsEntry\x1a/\n\rSettingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x85\x01\n\x05Route\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08model_id\x18\x02 \x01(\t\x12-\n\x08strategy\x18\x03 \x01(\x0e\x32\x1b.gateway.v1.RoutingStrategy\x12\x16\n\x0e\x64\x65ployment_ids\x18\x04 \x03(\t\x12\x17\n\x0f\x66\x61llback_models\x18\x05 \x03(\t\"<\n\nRateLimits\x12\x0b\n\x03rpm\x18\x01 \x01(\x03\x12\x0b\n\x03tpm\x18\x02 \x01(\x03\x12\x14\n\x0cmax_parallel\x18\x03 \x01(\x03\"\x90\x03\n\x0e\x43onfigSnapshot\x12\x10\n\x08revision\x18\x01 \x01(\x03\x12\x16\n\x0eschema_version\x18\x02 \x01(\x05\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12!\n\x06models\x18\x04 \x03(\x0b\x32\x11.gateway.v1.Model\x12+\n\x0b\x64\x65ployments\x18\x05 \x03(\x0b\x32\x16.gateway.v1.Deployment\x12!\n\x06routes\x18\x06 \x03(\x0b\x32\x11.gateway.v1.Route\x12\'\n\tproviders\x18\x07 \x03(\x0b\x32\x14.gateway.v1.Provider\x12\x32\n\x12\x64\x65\x66\x61ult_key_limits\x18\x08 \x01(\x0b\x32\x16.gateway.v1.RateLimits\x12\x35\n\x15\x64\x65\x66\x61ult_tenant_limits\x18\t \x01(\x0b\x32\x16.gateway.v1.RateLimits\x12\x1d\n\x15\x61llow_unpriced_models\x18\n \x01(\x08*\xbf\x01\n\x0fRoutingStrategy\x12 \n\x1cROUTING_STRATEGY_UNSPECIFIED\x10\x00\x12\x1d\n\x19ROUTING_STRATEGY_WEIGHTED\x10\x01\x12$\n ROUTING_STRATEGY_LEAST_IN_FLIGHT\x10\x02\x12#\n\x1fROUTING_STRATEGY_LOWEST_LATENCY\x10\x03\x12 \n\x1cROUTING_STRATEGY_LOWEST_COST\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17gateway/v1/config.proto\x12\ngateway.v1\x1a\x17gateway/v1/budget.proto\x1a\x18gateway/v1/pricing.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"D\n\x0f\x45ncryptedSecret\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\r\n\x05nonce\x18\x02 \x01(\x0c\x12\x12\n\nciphertext\x18\x03 \x01(\x0c\"Z\n\x08Timeouts\x12\x0f\n\x07sync_ms\x18\x01 \x01(\x05\x12\x16\n\x0estream_idle_ms\x18\x02 \x01(\x05\x12\x10\n\x08total_ms\x18\x03 \x01(\x05\x12\x13\n\x0bupstream_ms\x18\x04 \x01(\x05\"\xca\x01\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08owned_by\x18\x03 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x04 \x03(\t\x12\x16\n\x0e\x63ontext_window\x18\x05 \x01(\x05\x12)\n\x07pricing\x18\x06 \x01(\x0b\x32\x18.gateway.v1.ModelPricing\x12&\n\x08timeouts\x18\x07 \x01(\x0b\x32\x14.gateway.v1.Timeouts\x12\x14\n\x0c\x63reated_unix\x18\x08 \x01(\x03\"\xdd\x01\n\x08Provider\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x10\n\x08\x62\x61se_url\x18\x04 \x01(\t\x12\x34\n\x08settings\x18\x05 \x03(\x0b\x32\".gateway.v1.Provider.SettingsEntry\x12\x30\n\x0b\x63redentials\x18\x06 \x01(\x0b\x32\x1b.gateway.v1.EncryptedSecret\x1a/\n\rSettingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xb0\x02\n\nDeployment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08model_id\x18\x02 \x01(\t\x12\x13\n\x0bprovider_id\x18\x03 \x01(\t\x12\x16\n\x0eupstream_model\x18\x04 \x01(\t\x12\x0e\n\x06weight\x18\x05 \x01(\x05\x12\x10\n\x08priority\x18\x06 \x01(\x05\x12\x11\n\trpm_limit\x18\x07 \x01(\x03\x12\x11\n\ttpm_limit\x18\x08 \x01(\x03\x12\x36\n\x08settings\x18\t \x03(\x0b\x32$.gateway.v1.Deployment.SettingsEntry\x12&\n\x04\x63ost\x18\n \x01(\x0b\x32\x18.gateway.v1.ModelPricing\x1a/\n\rSettingsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x85\x01\n\x05Route\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08model_id\x18\x02 \x01(\t\x12-\n\x08strategy\x18\x03 \x01(\x0e\x32\x1b.gateway.v1.RoutingStrategy\x12\x16\n\x0e\x64\x65ployment_ids\x18\x04 \x03(\t\x12\x17\n\x0f\x66\x61llback_models\x18\x05 \x03(\t\"<\n\nRateLimits\x12\x0b\n\x03rpm\x18\x01 \x01(\x03\x12\x0b\n\x03tpm\x18\x02 \x01(\x03\x12\x14\n\x0cmax_parallel\x18\x03 \x01(\x03\"\xba\x03\n\x0e\x43onfigSnapshot\x12\x10\n\x08revision\x18\x01 \x01(\x03\x12\x16\n\x0eschema_version\x18\x02 \x01(\x05\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12!\n\x06models\x18\x04 \x03(\x0b\x32\x11.gateway.v1.Model\x12+\n\x0b\x64\x65ployments\x18\x05 \x03(\x0b\x32\x16.gateway.v1.Deployment\x12!\n\x06routes\x18\x06 \x03(\x0b\x32\x11.gateway.v1.Route\x12\'\n\tproviders\x18\x07 \x03(\x0b\x32\x14.gateway.v1.Provider\x12\x32\n\x12\x64\x65\x66\x61ult_key_limits\x18\x08 \x01(\x0b\x32\x16.gateway.v1.RateLimits\x12\x35\n\x15\x64\x65\x66\x61ult_tenant_limits\x18\t \x01(\x0b\x32\x16.gateway.v1.RateLimits\x12\x1d\n\x15\x61llow_unpriced_models\x18\n \x01(\x08\x12(\n\x07\x62udgets\x18\x0b \x03(\x0b\x32\x17.gateway.v1.BudgetLimit*\xbf\x01\n\x0fRoutingStrategy\x12 \n\x1cROUTING_STRATEGY_UNSPECIFIED\x10\x00\x12\x1d\n\x19ROUTING_STRATEGY_WEIGHTED\x10\x01\x12$\n ROUTING_STRATEGY_LEAST_IN_FLIGHT\x10\x02\x12#\n\x1fROUTING_STRATEGY_LOWEST_LATENCY\x10\x03\x12 \n\x1cROUTING_STRATEGY_LOWEST_COST\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,26 +38,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PROVIDER_SETTINGSENTRY']._serialized_options = b'8\001'
   _globals['_DEPLOYMENT_SETTINGSENTRY']._loaded_options = None
   _globals['_DEPLOYMENT_SETTINGSENTRY']._serialized_options = b'8\001'
-  _globals['_ROUTINGSTRATEGY']._serialized_start=1558
-  _globals['_ROUTINGSTRATEGY']._serialized_end=1749
-  _globals['_ENCRYPTEDSECRET']._serialized_start=98
-  _globals['_ENCRYPTEDSECRET']._serialized_end=166
-  _globals['_TIMEOUTS']._serialized_start=168
-  _globals['_TIMEOUTS']._serialized_end=258
-  _globals['_MODEL']._serialized_start=261
-  _globals['_MODEL']._serialized_end=463
-  _globals['_PROVIDER']._serialized_start=466
-  _globals['_PROVIDER']._serialized_end=687
-  _globals['_PROVIDER_SETTINGSENTRY']._serialized_start=640
-  _globals['_PROVIDER_SETTINGSENTRY']._serialized_end=687
-  _globals['_DEPLOYMENT']._serialized_start=690
-  _globals['_DEPLOYMENT']._serialized_end=954
-  _globals['_DEPLOYMENT_SETTINGSENTRY']._serialized_start=640
-  _globals['_DEPLOYMENT_SETTINGSENTRY']._serialized_end=687
-  _globals['_ROUTE']._serialized_start=957
-  _globals['_ROUTE']._serialized_end=1090
-  _globals['_RATELIMITS']._serialized_start=1092
-  _globals['_RATELIMITS']._serialized_end=1152
-  _globals['_CONFIGSNAPSHOT']._serialized_start=1155
-  _globals['_CONFIGSNAPSHOT']._serialized_end=1555
+  _globals['_ROUTINGSTRATEGY']._serialized_start=1665
+  _globals['_ROUTINGSTRATEGY']._serialized_end=1856
+  _globals['_ENCRYPTEDSECRET']._serialized_start=123
+  _globals['_ENCRYPTEDSECRET']._serialized_end=191
+  _globals['_TIMEOUTS']._serialized_start=193
+  _globals['_TIMEOUTS']._serialized_end=283
+  _globals['_MODEL']._serialized_start=286
+  _globals['_MODEL']._serialized_end=488
+  _globals['_PROVIDER']._serialized_start=491
+  _globals['_PROVIDER']._serialized_end=712
+  _globals['_PROVIDER_SETTINGSENTRY']._serialized_start=665
+  _globals['_PROVIDER_SETTINGSENTRY']._serialized_end=712
+  _globals['_DEPLOYMENT']._serialized_start=715
+  _globals['_DEPLOYMENT']._serialized_end=1019
+  _globals['_DEPLOYMENT_SETTINGSENTRY']._serialized_start=665
+  _globals['_DEPLOYMENT_SETTINGSENTRY']._serialized_end=712
+  _globals['_ROUTE']._serialized_start=1022
+  _globals['_ROUTE']._serialized_end=1155
+  _globals['_RATELIMITS']._serialized_start=1157
+  _globals['_RATELIMITS']._serialized_end=1217
+  _globals['_CONFIGSNAPSHOT']._serialized_start=1220
+  _globals['_CONFIGSNAPSHOT']._serialized_end=1662
 # @@protoc_insertion_point(module_scope)

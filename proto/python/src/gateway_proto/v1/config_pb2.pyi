@@ -4,6 +4,7 @@ isort:skip_file
 """
 
 from collections import abc as _abc
+from gateway_proto.v1 import budget_pb2 as _budget_pb2
 from gateway_proto.v1 import pricing_pb2 as _pricing_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -241,6 +242,7 @@ class Deployment(_message.Message):
     RPM_LIMIT_FIELD_NUMBER: _builtins.int
     TPM_LIMIT_FIELD_NUMBER: _builtins.int
     SETTINGS_FIELD_NUMBER: _builtins.int
+    COST_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     model_id: _builtins.str
     provider_id: _builtins.str
@@ -251,6 +253,12 @@ class Deployment(_message.Message):
     tpm_limit: _builtins.int
     @_builtins.property
     def settings(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    @_builtins.property
+    def cost(self) -> _pricing_pb2.ModelPricing:
+        """What the provider charges for this deployment, for the lowest-cost strategy; unset (priced
+        false) means the model's own pricing. Clients are always billed at the model's pricing.
+        """
+
     def __init__(
         self,
         *,
@@ -263,10 +271,11 @@ class Deployment(_message.Message):
         rpm_limit: _builtins.int = ...,
         tpm_limit: _builtins.int = ...,
         settings: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        cost: _pricing_pb2.ModelPricing | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cost", b"cost"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "model_id", b"model_id", "priority", b"priority", "provider_id", b"provider_id", "rpm_limit", b"rpm_limit", "settings", b"settings", "tpm_limit", b"tpm_limit", "upstream_model", b"upstream_model", "weight", b"weight"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cost", b"cost", "id", b"id", "model_id", b"model_id", "priority", b"priority", "provider_id", b"provider_id", "rpm_limit", b"rpm_limit", "settings", b"settings", "tpm_limit", b"tpm_limit", "upstream_model", b"upstream_model", "weight", b"weight"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -353,6 +362,7 @@ class ConfigSnapshot(_message.Message):
     DEFAULT_KEY_LIMITS_FIELD_NUMBER: _builtins.int
     DEFAULT_TENANT_LIMITS_FIELD_NUMBER: _builtins.int
     ALLOW_UNPRICED_MODELS_FIELD_NUMBER: _builtins.int
+    BUDGETS_FIELD_NUMBER: _builtins.int
     revision: _builtins.int
     schema_version: _builtins.int
     allow_unpriced_models: _builtins.bool
@@ -371,6 +381,10 @@ class ConfigSnapshot(_message.Message):
     def default_key_limits(self) -> Global___RateLimits: ...
     @_builtins.property
     def default_tenant_limits(self) -> Global___RateLimits: ...
+    @_builtins.property
+    def budgets(self) -> _containers.RepeatedCompositeFieldContainer[_budget_pb2.BudgetLimit]:
+        """Every budget control defines; the proxy enforces the hard ones by reservation."""
+
     def __init__(
         self,
         *,
@@ -384,10 +398,11 @@ class ConfigSnapshot(_message.Message):
         default_key_limits: Global___RateLimits | None = ...,
         default_tenant_limits: Global___RateLimits | None = ...,
         allow_unpriced_models: _builtins.bool = ...,
+        budgets: _abc.Iterable[_budget_pb2.BudgetLimit] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "default_key_limits", b"default_key_limits", "default_tenant_limits", b"default_tenant_limits"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allow_unpriced_models", b"allow_unpriced_models", "created_at", b"created_at", "default_key_limits", b"default_key_limits", "default_tenant_limits", b"default_tenant_limits", "deployments", b"deployments", "models", b"models", "providers", b"providers", "revision", b"revision", "routes", b"routes", "schema_version", b"schema_version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allow_unpriced_models", b"allow_unpriced_models", "budgets", b"budgets", "created_at", b"created_at", "default_key_limits", b"default_key_limits", "default_tenant_limits", b"default_tenant_limits", "deployments", b"deployments", "models", b"models", "providers", b"providers", "revision", b"revision", "routes", b"routes", "schema_version", b"schema_version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -4,6 +4,7 @@ isort:skip_file
 """
 
 from collections import abc as _abc
+from gateway_proto.v1 import budget_pb2 as _budget_pb2
 from gateway_proto.v1 import pricing_pb2 as _pricing_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -134,6 +135,7 @@ class UsageEvent(_message.Message):
     CLIENT_DISCONNECTED_FIELD_NUMBER: _builtins.int
     RESERVED_MICRO_USD_FIELD_NUMBER: _builtins.int
     PROXY_INSTANCE_FIELD_NUMBER: _builtins.int
+    BUDGET_HOLDS_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     tenant_id: _builtins.str
     key_id: _builtins.str
@@ -169,6 +171,10 @@ class UsageEvent(_message.Message):
 
     @_builtins.property
     def attempts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Attempt]: ...
+    @_builtins.property
+    def budget_holds(self) -> _containers.RepeatedCompositeFieldContainer[_budget_pb2.BudgetHold]:
+        """The budget reservations (of reserved_micro_usd each) accounting releases after storing the usage."""
+
     def __init__(
         self,
         *,
@@ -196,10 +202,11 @@ class UsageEvent(_message.Message):
         client_disconnected: _builtins.bool = ...,
         reserved_micro_usd: _builtins.int = ...,
         proxy_instance: _builtins.str = ...,
+        budget_holds: _abc.Iterable[_budget_pb2.BudgetHold] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["finished_at", b"finished_at", "pricing", b"pricing", "started_at", b"started_at", "usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "client_disconnected", b"client_disconnected", "deployment_id", b"deployment_id", "duration_us", b"duration_us", "endpoint", b"endpoint", "error_code", b"error_code", "finished_at", b"finished_at", "gateway_overhead_us", b"gateway_overhead_us", "key_id", b"key_id", "model", b"model", "pricing", b"pricing", "pricing_revision", b"pricing_revision", "provider", b"provider", "provider_model", b"provider_model", "proxy_instance", b"proxy_instance", "request_id", b"request_id", "reserved_micro_usd", b"reserved_micro_usd", "started_at", b"started_at", "status_code", b"status_code", "stream", b"stream", "tenant_id", b"tenant_id", "time_to_first_token_us", b"time_to_first_token_us", "usage", b"usage", "user_id", b"user_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "budget_holds", b"budget_holds", "client_disconnected", b"client_disconnected", "deployment_id", b"deployment_id", "duration_us", b"duration_us", "endpoint", b"endpoint", "error_code", b"error_code", "finished_at", b"finished_at", "gateway_overhead_us", b"gateway_overhead_us", "key_id", b"key_id", "model", b"model", "pricing", b"pricing", "pricing_revision", b"pricing_revision", "provider", b"provider", "provider_model", b"provider_model", "proxy_instance", b"proxy_instance", "request_id", b"request_id", "reserved_micro_usd", b"reserved_micro_usd", "started_at", b"started_at", "status_code", b"status_code", "stream", b"stream", "tenant_id", b"tenant_id", "time_to_first_token_us", b"time_to_first_token_us", "usage", b"usage", "user_id", b"user_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
