@@ -6,8 +6,10 @@ Each adapter gets one provider per scenario; a scenario's upstream faults are `h
 provider settings (the client's own headers never reach the upstream).
 
 Adding a provider: one `AdapterCase` in `ADAPTERS` (and its fake in gateway_fakes); `serves`
-says which columns apply (chat and/or embeddings), `mid_stream_error` whether its fake can
-fail a stream after it started.
+says which columns apply (chat, embeddings and/or images), `mid_stream_error` whether its fake
+can fail a stream after it started. Cases in `EXCHANGE_ADAPTERS` hold long-lived credentials
+the proxy must exchange (STS AssumeRole, a Google service-account key); they get only the `ok`
+scenario and their own test.
 
 `--conformance-matrix PATH` rewrites the matrix between the markers in PATH (the docs page)
 from this run's results: `pytest tests/conformance --conformance-matrix docs/providers/README.md`.
@@ -16,13 +18,16 @@ from this run's results: `pytest tests/conformance --conformance-matrix docs/pro
 from __future__ import annotations
 
 import base64
+import json
 import os
 import sys
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nats
 import openai
@@ -38,6 +43,9 @@ from gateway_devstack.resets import flush_redis, purge_jetstream_async
 from gateway_fakes import (
     DEFAULT_BEDROCK_ACCESS_KEY_ID,
     DEFAULT_BEDROCK_SESSION_TOKEN,
+    DEFAULT_STS_ACCESS_KEY_ID,
+    DEFAULT_STS_ROLE_ARN,
+    DEFAULT_STS_SECRET,
     FakeProcess,
     run_fake,
 )
@@ -67,11 +75,21 @@ class AdapterCase:
     cache_headers: dict[str, str] = field(default_factory=lambda: {"x-fake-cached-tokens": "2"})
     # Where the upstream request names its model: the JSON body's `model`, or (Bedrock) the URL.
     model_in_path: bool = False
-    # Which columns of the suite apply: `chat` (the chat tests) and/or `embeddings`. The error,
-    # timeout and wrong-auth tests call the first of them.
+    # Which columns of the suite apply: `chat` (the chat tests), `embeddings` and/or `images`.
+    # The error, timeout and wrong-auth tests call the first of them.
     serves: tuple[str, ...] = ("chat",)
     # Whether the fake can fail a stream after it started (`x-fake-stream-error: 1`).
     mid_stream_error: bool = False
+    # Appended to the fake's base URL to give the provider's (e.g. the HF Inference API's router path).
+    base_path: str = ""
+    # Settings that need the running fake (e.g. the STS or OAuth token URL it serves).
+    fake_settings: Callable[[FakeProcess], dict[str, str]] | None = None
+    # Embeddings: the vector size the fake answers, whether the model takes several inputs per
+    # call, extra request options, and whether the provider reports token usage.
+    embedding_dims: int = 16
+    embedding_batch: bool = True
+    embedding_options: dict[str, object] = field(default_factory=dict)
+    reports_usage: bool = True
 
     def upstream_model_of(self, record: Mapping[str, object]) -> object:
         """The model a recorded upstream request asked for."""
@@ -97,11 +115,38 @@ def _aws_keys(fake: FakeProcess) -> dict[str, str]:
     }
 
 
+def _vertex_service_account(fake: FakeProcess) -> dict[str, str]:
+    with urllib.request.urlopen(f"{fake.root_url}/_fake/service-account.json", timeout=10) as response:
+        return {"service_account_json": json.dumps(json.loads(response.read()))}
+
+
 BEDROCK_MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0"
-VERTEX_PATH = (
-    "/v1/projects/conformance-project/locations/europe-west4/publishers/google/models/"
-    "gemini-2.0-flash:generateContent"
-)
+TITAN_EMBED = "amazon.titan-embed-text-v2:0"
+VERTEX_MODELS = "/v1/projects/conformance-project/locations/europe-west4/publishers/google/models/"
+VERTEX_PATH = f"{VERTEX_MODELS}gemini-2.0-flash:generateContent"
+HF_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+BEDROCK_WRONG = {
+    "access_key_id": DEFAULT_BEDROCK_ACCESS_KEY_ID,
+    "secret_access_key": "wrong-secret",
+    "session_token": DEFAULT_BEDROCK_SESSION_TOKEN,
+}
+VERTEX_SETTINGS = {"project": "conformance-project", "location": "europe-west4"}
+
+
+def _bedrock_invoke_case(name: str, model: str, **options: Any) -> AdapterCase:
+    """A Bedrock model served through InvokeModel (embeddings, images), on the Bedrock fake."""
+    return AdapterCase(
+        name=name,
+        provider_type="bedrock",
+        fake_kind="bedrock",
+        upstream_model=model,
+        chat_path=f"/model/{model}/invoke",
+        credentials=_aws_keys,
+        wrong_credentials=BEDROCK_WRONG,
+        settings={"region": "us-east-1"},
+        model_in_path=True,
+        **options,
+    )
 
 
 ADAPTERS: tuple[AdapterCase, ...] = (
@@ -186,6 +231,72 @@ ADAPTERS: tuple[AdapterCase, ...] = (
         wrong_credentials={"api_key": "hf-wrong"},
         serves=("embeddings",),
     ),
+    _bedrock_invoke_case(
+        "bedrock_titan_embed",
+        TITAN_EMBED,
+        serves=("embeddings",),
+        embedding_dims=256,
+        embedding_batch=False,
+        embedding_options={"dimensions": 256},
+    ),
+    _bedrock_invoke_case("bedrock_stability", "stability.stable-image-core-v1:1", serves=("images",)),
+    _bedrock_invoke_case("bedrock_titan_image", "amazon.titan-image-generator-v2:0", serves=("images",)),
+    AdapterCase(
+        name="vertex_embeddings",
+        provider_type="vertex_gemini",
+        fake_kind="vertex",
+        upstream_model="text-embedding-005",
+        chat_path=f"{VERTEX_MODELS}text-embedding-005:predict",
+        credentials=lambda fake: {"access_token": fake.api_key},
+        wrong_credentials={"access_token": "ya29.expired"},
+        settings=VERTEX_SETTINGS,
+        model_in_path=True,
+        serves=("embeddings",),
+        embedding_options={"dimensions": 16},
+    ),
+    AdapterCase(
+        name="huggingface_inference",
+        provider_type="huggingface_inference",
+        fake_kind="tei",
+        upstream_model=HF_MODEL,
+        chat_path=f"/hf-inference/models/{HF_MODEL}/pipeline/feature-extraction",
+        credentials=_api_key,
+        wrong_credentials={"api_key": "hf_wrong"},
+        base_path="/hf-inference/models",
+        serves=("embeddings",),
+        reports_usage=False,
+    ),
+)
+
+# Providers whose stored credentials must first be exchanged for short-lived ones.
+EXCHANGE_ADAPTERS: tuple[AdapterCase, ...] = (
+    AdapterCase(
+        name="bedrock_assume_role",
+        provider_type="bedrock",
+        fake_kind="bedrock",
+        upstream_model=BEDROCK_MODEL,
+        chat_path=f"/model/{BEDROCK_MODEL}/converse",
+        credentials=lambda fake: {
+            "access_key_id": DEFAULT_STS_ACCESS_KEY_ID,
+            "secret_access_key": DEFAULT_STS_SECRET,
+        },
+        wrong_credentials={},
+        settings={"region": "us-east-1", "role_arn": DEFAULT_STS_ROLE_ARN},
+        fake_settings=lambda fake: {"sts_endpoint": f"{fake.root_url}/"},
+        model_in_path=True,
+    ),
+    AdapterCase(
+        name="vertex_service_account",
+        provider_type="vertex_gemini",
+        fake_kind="vertex",
+        upstream_model="gemini-2.0-flash",
+        chat_path=VERTEX_PATH,
+        credentials=_vertex_service_account,
+        wrong_credentials={},
+        settings=VERTEX_SETTINGS,
+        fake_settings=lambda fake: {"token_url": f"{fake.root_url}/token"},
+        model_in_path=True,
+    ),
 )
 
 # Error scenarios: upstream status -> what the client must see (status, OpenAI error type).
@@ -221,18 +332,22 @@ def build_snapshot(fakes: dict[str, FakeProcess], keys: DataPlaneKeys) -> Config
     """Every adapter x scenario as its own provider, model, deployment and route."""
     snapshot = ConfigSnapshot(revision=time.time_ns() // 1000, schema_version=SNAPSHOT_SCHEMA_VERSION)
     snapshot.created_at.GetCurrentTime()
-    for case in ADAPTERS:
+    cases = [(case, scenarios(case)) for case in ADAPTERS]
+    cases += [(case, [Scenario("ok")]) for case in EXCHANGE_ADAPTERS]
+    for case, case_scenarios in cases:
         fake = fakes[case.fake_kind]
-        for scenario in scenarios(case):
+        dynamic = case.fake_settings(fake) if case.fake_settings is not None else {}
+        for scenario in case_scenarios:
             name = f"{case.name}-{scenario.suffix}"
             credentials = case.wrong_credentials if scenario.wrong_auth else case.credentials(fake)
-            settings = {**case.settings, **{f"header.{k}": v for k, v in scenario.headers.items()}}
+            headers = {f"header.{k}": v for k, v in scenario.headers.items()}
+            settings = {**case.settings, **dynamic, **headers}
             snapshot.providers.append(
                 Provider(
                     id=f"prov-{name}",
                     name=f"fake-{name}",
                     type=case.provider_type,
-                    base_url=fake.base_url,
+                    base_url=fake.base_url + case.base_path,
                     settings=settings,
                     credentials=keys.seal(credentials, aad=f"prov-{name}"),
                 )
@@ -287,7 +402,7 @@ class Gateway:
 @pytest.fixture(scope="session")
 def conformance_fakes() -> Iterator[dict[str, FakeProcess]]:
     """One subprocess per fake kind the adapters need."""
-    kinds = sorted({case.fake_kind for case in ADAPTERS})
+    kinds = sorted({case.fake_kind for case in (*ADAPTERS, *EXCHANGE_ADAPTERS)})
     with ExitStack() as stack:
         yield {kind: stack.enter_context(run_fake(kind)) for kind in kinds}
 
@@ -366,21 +481,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# Cell outcomes, worst last: a cell shows the worst outcome of its tests. `pending` is an
+# expected failure (strict xfail): the library side is done, the proxy does not call it yet.
+PASS, PENDING, FAIL = "pass", "pending", "FAIL"
+_SEVERITY = {PASS: 0, PENDING: 1, FAIL: 2}
+
+
 class MatrixRecorder:
-    """Collects (adapter, capability) -> passed from the tests' `conformance` user properties."""
+    """Collects (adapter, capability) -> outcome from the tests' `conformance` user properties."""
 
     def __init__(self, target: str | None) -> None:
         self.target = target
-        self.results: dict[tuple[str, str], bool] = {}
+        self.results: dict[tuple[str, str], str] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         cells = [value for name, value in report.user_properties if name == "conformance"]
         if not cells or (report.when != "call" and report.passed):
             return
+        outcome = PASS if report.passed else PENDING if hasattr(report, "wasxfail") else FAIL
         for adapter, capability in cells:
             key = (str(adapter), str(capability))
             # A cell passes only if every test of it passed (a failure anywhere wins).
-            self.results[key] = self.results.get(key, True) and report.passed
+            current = self.results.get(key, PASS)
+            self.results[key] = max(current, outcome, key=_SEVERITY.__getitem__)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.target or not self.results:
@@ -399,19 +522,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(MatrixRecorder(str(target) if target else None), "conformance-matrix")
 
 
-def render_matrix(results: dict[tuple[str, str], bool]) -> str:
-    """A Markdown table: one row per adapter, one column per capability (pass / FAIL / -)."""
-    adapters = [case.name for case in ADAPTERS if any(a == case.name for a, _ in results)]
+def render_matrix(results: dict[tuple[str, str], str]) -> str:
+    """A Markdown table: one row per adapter, one column per capability (pass / pending / FAIL / -)."""
+    adapters = [
+        case.name for case in (*ADAPTERS, *EXCHANGE_ADAPTERS) if any(a == case.name for a, _ in results)
+    ]
     capabilities = list(dict.fromkeys(c for _, c in sorted(results, key=lambda k: _capability_order(k[1]))))
     lines = [
         "| adapter | " + " | ".join(capabilities) + " |",
         "|---|" + "---|" * len(capabilities),
     ]
     for adapter in adapters:
-        cells = [
-            "-" if (adapter, c) not in results else ("pass" if results[(adapter, c)] else "FAIL")
-            for c in capabilities
-        ]
+        cells = [results.get((adapter, c), "-") for c in capabilities]
         lines.append(f"| `{adapter}` | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -425,6 +547,9 @@ CAPABILITY_ORDER = (
     "finish_reason",
     "stream_error",
     "embeddings",
+    "embeddings_base64",
+    "images",
+    "content_policy",
     "wrong_auth",
 )
 

@@ -6,7 +6,9 @@ docs/providers/README.md is generated from these results (see conftest.py).
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,13 +17,20 @@ import pytest
 from gateway_fakes.openai.embeddings import embedding_vector
 from openai.types.chat import ChatCompletionChunk
 
-from .conftest import ADAPTERS, ERROR_STATUSES, Gateway
+from .conftest import ADAPTERS, ERROR_STATUSES, EXCHANGE_ADAPTERS, Gateway
 
 ADAPTER_NAMES = [case.name for case in ADAPTERS]
 CHAT_ADAPTERS = [case.name for case in ADAPTERS if "chat" in case.serves]
 EMBEDDING_ADAPTERS = [case.name for case in ADAPTERS if "embeddings" in case.serves]
+IMAGE_ADAPTERS = [case.name for case in ADAPTERS if "images" in case.serves]
 STREAM_ERROR_ADAPTERS = [case.name for case in ADAPTERS if case.mid_stream_error]
-CASES = {case.name: case for case in ADAPTERS}
+CASES = {case.name: case for case in (*ADAPTERS, *EXCHANGE_ADAPTERS)}
+# Translating adapters whose provider only returns float vectors (the gateway re-encodes them).
+FLOAT_ONLY_EMBEDDINGS = [
+    name
+    for name in EMBEDDING_ADAPTERS
+    if CASES[name].provider_type not in ("openai", "openai_compatible", "azure_openai")
+]
 HELLO = [{"role": "user", "content": "hello world"}]
 TOOLS = [
     {
@@ -44,10 +53,13 @@ def cell(request: pytest.FixtureRequest, adapter: str, capability: str) -> None:
 
 
 async def first_call(client: openai.AsyncOpenAI, adapter: str, model: str) -> object:
-    """The adapter's first served operation: a chat completion, or an embedding."""
-    if "chat" in CASES[adapter].serves:
+    """The adapter's first served operation: a chat completion, an embedding, or an image."""
+    case = CASES[adapter]
+    if "chat" in case.serves:
         return await client.chat.completions.create(model=model, messages=HELLO)  # type: ignore[arg-type]
-    return await client.embeddings.create(model=model, input="hello world")
+    if "images" in case.serves:
+        return await client.images.generate(model=model, prompt="hello world")
+    return await client.embeddings.create(model=model, input="hello world", **case.embedding_options)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("adapter", EMBEDDING_ADAPTERS)
@@ -57,16 +69,79 @@ async def test_embeddings(
 ) -> None:
     """`float` asks for floats; the SDK's default asks for base64 and decodes it (or takes floats)."""
     cell(request, adapter, "embeddings")
+    case = CASES[adapter]
     options: dict[str, Any] = {"encoding_format": "float"} if encoding == "float" else {}
+    texts = ["hello world", "x"] if case.embedding_batch else ["hello world"]
     async with gateway.client() as client:
-        result = await client.embeddings.create(model=f"{adapter}-ok", input=["hello world", "x"], **options)
+        result = await client.embeddings.create(
+            model=f"{adapter}-ok", input=texts, **options, **case.embedding_options
+        )
     assert result.object == "list"
-    assert [item.index for item in result.data] == [0, 1]
-    assert result.data[0].embedding == pytest.approx(embedding_vector("hello world", 16))
-    assert result.data[1].embedding == pytest.approx(embedding_vector("x", 16))
-    assert result.usage.prompt_tokens == 3
-    upstream = gateway.fakes[CASES[adapter].fake_kind].requests()[-1]
+    assert [item.index for item in result.data] == list(range(len(texts)))
+    for item, text in zip(result.data, texts, strict=True):
+        assert item.embedding == pytest.approx(embedding_vector(text, case.embedding_dims))
+    if case.reports_usage:
+        assert result.usage.prompt_tokens == len(" ".join(texts).split())
+    else:  # the provider counts nothing: the body says 0 and the gateway bills its own estimate
+        assert result.usage.prompt_tokens == 0
+    upstream = gateway.fakes[case.fake_kind].requests()[-1]
     assert upstream["status"] == 200
+
+
+@pytest.mark.parametrize("adapter", FLOAT_ONLY_EMBEDDINGS)
+async def test_embeddings_base64_from_a_float_only_provider(
+    gateway: Gateway, adapter: str, request: pytest.FixtureRequest
+) -> None:
+    """A raw `encoding_format: base64` request gets OpenAI's base64 float32 even from float-only providers."""
+    cell(request, adapter, "embeddings_base64")
+    case = CASES[adapter]
+    async with gateway.client() as client:
+        raw = await client.embeddings.with_raw_response.create(
+            model=f"{adapter}-ok", input="hello world", encoding_format="base64", **case.embedding_options
+        )
+    encoded = raw.http_response.json()["data"][0]["embedding"]
+    assert isinstance(encoded, str)
+    decoded = struct.unpack(f"<{case.embedding_dims}f", base64.b64decode(encoded))
+    assert list(decoded) == pytest.approx(embedding_vector("hello world", case.embedding_dims))
+
+
+@pytest.mark.parametrize("adapter", IMAGE_ADAPTERS)
+async def test_images(gateway: Gateway, adapter: str, request: pytest.FixtureRequest) -> None:
+    cell(request, adapter, "images")
+    case = CASES[adapter]
+    async with gateway.client() as client:
+        result = await client.images.generate(model=f"{adapter}-ok", prompt="a red fox", size="1024x1024")
+    assert result.data is not None
+    assert len(result.data) == 1
+    assert base64.b64decode(result.data[0].b64_json or "").startswith(b"\x89PNG")
+    upstream = gateway.fakes[case.fake_kind].requests(case.chat_path)[-1]
+    assert upstream["status"] == 200
+
+
+# Titan refuses with an error status (mapped by parse_error); Stability answers 200 with a filter
+# reason, which parse_response raises and the forwarder treats like an error status.
+@pytest.mark.parametrize("adapter", IMAGE_ADAPTERS)
+async def test_content_policy_refusal(gateway: Gateway, adapter: str, request: pytest.FixtureRequest) -> None:
+    """A prompt the provider's filter refuses is the client's 400 `content_policy_violation`-style error."""
+    cell(request, adapter, "content_policy")
+    async with gateway.client() as client:
+        with pytest.raises(openai.BadRequestError) as raised:
+            await client.images.generate(model=f"{adapter}-ok", prompt="something forbidden")
+    assert raised.value.status_code == 400
+    assert "content filter" in raised.value.message.lower() or "filter reason" in raised.value.message.lower()
+
+
+@pytest.mark.parametrize("adapter", [case.name for case in EXCHANGE_ADAPTERS])
+async def test_short_lived_credentials(
+    gateway: Gateway, adapter: str, request: pytest.FixtureRequest
+) -> None:
+    """Stored role / service-account credentials are exchanged (STS, OAuth) and the call succeeds."""
+    cell(request, adapter, "sync")
+    case = CASES[adapter]
+    async with gateway.client() as client:
+        completion = await client.chat.completions.create(model=f"{adapter}-ok", messages=HELLO)  # type: ignore[arg-type]
+    assert completion.choices[0].message.content == "echo: hello world"
+    assert gateway.last_upstream_request(case)["status"] == 200
 
 
 @pytest.mark.parametrize("adapter", CHAT_ADAPTERS)
@@ -116,29 +191,42 @@ async def test_stream(gateway: Gateway, adapter: str, request: pytest.FixtureReq
     assert "".join(c.choices[0].delta.content or "" for c in plain_chunks) == "echo: hello world"
 
 
-async def drain(stream: AsyncIterator[ChatCompletionChunk], into: list[ChatCompletionChunk]) -> None:
-    """Collect `stream`'s chunks into `into` (kept when the stream raises part-way)."""
-    async for chunk in stream:
-        into.append(chunk)
+# Fakes whose stream error comes after the first content (the others fail right after opening).
+ERRORS_AFTER_CONTENT = frozenset({"vertex_gemini"})
 
 
 @pytest.mark.parametrize("adapter", STREAM_ERROR_ADAPTERS)
-async def test_mid_stream_error_reaches_the_client_as_an_error_event(
+async def test_stream_error_is_an_error_status_or_an_error_event_after_content(
     gateway: Gateway, adapter: str, request: pytest.FixtureRequest
 ) -> None:
-    """An upstream failure after the stream started arrives as OpenAI's SSE error event."""
+    """An upstream failure in a stream is never a silent end, and never a 200 that breaks before
+    anything was delivered: an error event before any content (Anthropic's and Bedrock's fakes)
+    is answered as an error status — routing could still fail over, here there is no other
+    deployment; after content (Vertex's fake) it reaches the client as OpenAI's SSE error event."""
     cell(request, adapter, "stream_error")
     seen: list[ChatCompletionChunk] = []
     async with gateway.client() as client:
+        if adapter not in ERRORS_AFTER_CONTENT:
+            with pytest.raises(openai.APIStatusError) as refused:
+                await client.chat.completions.create(
+                    model=f"{adapter}-streamerr", messages=HELLO, stream=True
+                )  # type: ignore[arg-type]
+            assert refused.value.status_code >= 500
+            assert refused.value.message
+            return
         stream = await client.chat.completions.create(
             model=f"{adapter}-streamerr", messages=HELLO, stream=True
         )  # type: ignore[arg-type]
         with pytest.raises(openai.APIError) as info:
-            await drain(stream, seen)
+            await _drain(stream, seen)
     assert info.value.message
-    assert seen
-    assert seen[0].choices[0].delta.role == "assistant"
+    assert any(c.choices and c.choices[0].delta.content for c in seen)  # content came first
     assert all(c.choices[0].finish_reason is None for c in seen if c.choices)
+
+
+async def _drain(stream: AsyncIterator[ChatCompletionChunk], into: list[ChatCompletionChunk]) -> None:
+    async for chunk in stream:
+        into.append(chunk)
 
 
 @pytest.mark.parametrize("adapter", CHAT_ADAPTERS)

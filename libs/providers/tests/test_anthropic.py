@@ -275,8 +275,8 @@ def anthropic_error(kind: str, message: str) -> bytes:
     ("status", "kind", "client_status", "client_type", "retryable"),
     [
         (400, "invalid_request_error", 400, "invalid_request_error", False),
-        (401, "authentication_error", 502, "upstream_error", True),
-        (403, "permission_error", 502, "upstream_error", True),
+        (401, "authentication_error", 502, "upstream_error", False),
+        (403, "permission_error", 502, "upstream_error", False),
         (404, "not_found_error", 404, "invalid_request_error", False),
         (413, "request_too_large", 413, "invalid_request_error", False),
         (429, "rate_limit_error", 429, "rate_limit_error", True),

@@ -323,8 +323,8 @@ def test_stop_reasons(stop: str, finish: str) -> None:
     ("status", "exception", "client_status", "error_type", "retryable"),
     [
         (400, "ValidationException", 400, "invalid_request_error", False),
-        (403, "AccessDeniedException", 502, "upstream_error", True),
-        (403, "InvalidSignatureException", 502, "upstream_error", True),
+        (403, "AccessDeniedException", 502, "upstream_error", False),
+        (403, "InvalidSignatureException", 502, "upstream_error", False),
         (404, "ResourceNotFoundException", 404, "invalid_request_error", False),
         (408, "ModelTimeoutException", 504, "timeout_error", True),
         (429, "ThrottlingException", 429, "rate_limit_error", True),

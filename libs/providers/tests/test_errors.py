@@ -15,8 +15,8 @@ def openai_error(message: str, type_: str, code: str | None = None, param: str |
 # upstream status -> (client status, type when the body is not JSON, retryable)
 TABLE = [
     (400, 400, "invalid_request_error", False),
-    (401, 502, "upstream_error", True),
-    (403, 502, "upstream_error", True),
+    (401, 502, "upstream_error", False),
+    (403, 502, "upstream_error", False),
     (404, 404, "invalid_request_error", False),
     (408, 504, "timeout_error", True),
     (409, 409, "invalid_request_error", True),

@@ -110,4 +110,4 @@ def test_errors(status: int, error_type: str, client_status: int, retryable: boo
 
 def test_unauthorised_with_empty_body_is_a_hidden_502() -> None:
     error = ADAPTER.parse_error(401, {}, b"")
-    assert (error.status, error.code, error.retryable) == (502, "upstream_authentication_failed", True)
+    assert (error.status, error.code, error.retryable) == (502, "upstream_authentication_failed", False)

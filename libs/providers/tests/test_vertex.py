@@ -197,7 +197,7 @@ def test_stream_error_event() -> None:
     ("status", "name", "client_status", "retryable"),
     [
         (400, "INVALID_ARGUMENT", 400, False),
-        (401, "UNAUTHENTICATED", 502, True),
+        (401, "UNAUTHENTICATED", 502, False),
         (404, "NOT_FOUND", 404, False),
         (429, "RESOURCE_EXHAUSTED", 429, True),
         (503, "UNAVAILABLE", 503, True),

@@ -87,5 +87,5 @@ def test_adapter_probe_and_error(fake_azure: FakeProcess) -> None:
     bad = adapter.probe_request(target(fake_azure, {"api_key": "nope"}))
     response = httpx.request(bad.method, bad.url, headers=bad.headers)
     error = adapter.parse_error(response.status_code, response.headers, response.content)
-    assert (response.status_code, error.status, error.retryable) == (401, 502, True)
+    assert (response.status_code, error.status, error.retryable) == (401, 502, False)
     assert orjson.loads(error.to_body())["error"]["code"] == "upstream_authentication_failed"

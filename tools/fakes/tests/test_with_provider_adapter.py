@@ -66,7 +66,7 @@ def test_probe_and_error_mapping(fake_openai: FakeProcess) -> None:
     bad = adapter.probe_request(target(fake_openai, key="sk-wrong-key-0000"))
     response = send(bad.headers, bad.method, bad.url, bad.body)
     error = adapter.parse_error(response.status_code, response.headers, response.content)
-    assert (error.status, error.retryable) == (502, True)
+    assert (error.status, error.retryable) == (502, False)
     assert "sk-wrong" not in error.message
     limited = adapter.build_request(Endpoint.EMBEDDINGS, {"model": "m", "input": "x"}, target(fake_openai))
     response = send([*limited.headers, ("x-fake-status", "429")], limited.method, limited.url, limited.body)

@@ -129,12 +129,54 @@ class ParsedResponse:
     usage: Usage | None
 
 
+class ErrorKind(enum.StrEnum):
+    """What went wrong upstream, in the terms routing decides on (retry, fail over, fall back).
+
+    `retryable` kinds (rate limit, overload, server error, timeout) may succeed on another try
+    or another deployment. `authentication` is the gateway's credential for one deployment:
+    not worth retrying there, but another deployment may hold a good one.
+    `context_window_exceeded` and `content_policy` are about the request itself on this model:
+    retrying the same model is pointless, but a fallback alias (a larger context, another
+    provider's policy) may serve it.
+    """
+
+    RATE_LIMITED = "rate_limited"
+    OVERLOADED = "overloaded"
+    SERVER_ERROR = "server_error"
+    TIMEOUT = "timeout"
+    AUTHENTICATION = "authentication"
+    INVALID_REQUEST = "invalid_request"
+    NOT_FOUND = "not_found"
+    CONTEXT_WINDOW_EXCEEDED = "context_window_exceeded"
+    CONTENT_POLICY = "content_policy"
+    UNSUPPORTED = "unsupported"
+
+
+# The kind of an error built without one, from its client status.
+_KIND_BY_STATUS: Final[Mapping[int, ErrorKind]] = {
+    404: ErrorKind.NOT_FOUND,
+    429: ErrorKind.RATE_LIMITED,
+    503: ErrorKind.OVERLOADED,
+    504: ErrorKind.TIMEOUT,
+}
+
+
+def kind_for_status(status: int) -> ErrorKind:
+    """The default `ErrorKind` of an HTTP status (4xx invalid request, 5xx server error)."""
+    kind = _KIND_BY_STATUS.get(status)
+    if kind is not None:
+        return kind
+    return ErrorKind.INVALID_REQUEST if 400 <= status < 500 else ErrorKind.SERVER_ERROR
+
+
 class ProviderError(Exception):
     """An upstream failure, already translated into what the gateway returns to the client.
 
     `status` is the HTTP status for the client; `message`/`type`/`code`/`param` are the
-    fields of OpenAI's error JSON; `retryable` tells routing it may try again or fail
-    over; `retry_after_s` is the upstream's back-off hint, if it gave one.
+    fields of OpenAI's error JSON; `retryable` tells routing the same request may succeed
+    if tried again (here after `retry_after_s`, the upstream's back-off hint, or on another
+    deployment); `kind` says why it failed (`ErrorKind`), which is what decides a failover
+    to another deployment or a fallback to another model alias.
     """
 
     def __init__(
@@ -147,6 +189,7 @@ class ProviderError(Exception):
         *,
         retryable: bool = False,
         retry_after_s: float | None = None,
+        kind: ErrorKind | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -156,6 +199,7 @@ class ProviderError(Exception):
         self.param = param
         self.retryable = retryable
         self.retry_after_s = retry_after_s
+        self.kind = kind or kind_for_status(status)
 
     def to_body(self) -> bytes:
         """Render as OpenAI's error JSON: `{"error": {"message", "type", "param", "code"}}`."""
@@ -166,7 +210,7 @@ class ProviderError(Exception):
     def __repr__(self) -> str:
         return (
             f"ProviderError(status={self.status}, type={self.type!r}, code={self.code!r}, "
-            f"retryable={self.retryable}, message={self.message!r})"
+            f"kind={self.kind.value}, retryable={self.retryable}, message={self.message!r})"
         )
 
 
@@ -275,7 +319,14 @@ class UnsupportedRequestError(ProviderError):
     """
 
     def __init__(self, message: str, param: str | None = None) -> None:
-        super().__init__(400, message, "invalid_request_error", code="unsupported_parameter", param=param)
+        super().__init__(
+            400,
+            message,
+            "invalid_request_error",
+            code="unsupported_parameter",
+            param=param,
+            kind=ErrorKind.UNSUPPORTED,
+        )
 
 
 class ProviderConfigError(ValueError):

@@ -11,10 +11,9 @@ token), sent as `Authorization: Bearer`. Settings: `truncate` (`true` lets TEI c
 longer than the model's limit instead of refusing them), `normalize` (`false` to get raw
 vectors; TEI normalises by default) and `header.<Name>` extra headers.
 
-`encoding_format`: TEI only returns floats. `parse_response` renders base64 (little-endian
-float32, as OpenAI does) when its `encoding_format` argument asks for it; the proxy does not
-pass the client's choice yet, so through the proxy the vectors are floats, which the
-official SDKs accept whatever they asked for. `dimensions` cannot be expressed (a 400).
+`encoding_format`: TEI only returns floats; `gateway_providers.embeddings.apply_encoding_format`
+re-encodes them as base64 when the client asked for it (`parse_response`'s `encoding_format`
+argument does the same for direct callers). `dimensions` cannot be expressed (a 400).
 
 TEI errors are `{"error": "...", "error_type": "Validation|Tokenizer|Backend|Overloaded|Empty"}`
 with 413/422/424/429/400; 424 (the model backend failed) becomes a retryable 502.
@@ -22,8 +21,6 @@ with 413/422/424/429/400; 424 (the model backend failed) becomes a retryable 502
 
 from __future__ import annotations
 
-import base64
-import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -41,6 +38,7 @@ from gateway_providers.base import (
     UpstreamRequest,
     Usage,
 )
+from gateway_providers.embeddings import apply_encoding_format, embeddings_list
 from gateway_providers.errors import error_from_response
 from gateway_providers.openai import extra_headers
 from gateway_providers.stream import JSONStreamParser
@@ -67,22 +65,11 @@ class TEIAdapter:
     ) -> UpstreamRequest:
         """Build `POST {base_url}/embed` for embeddings (`GET /info` for models); others are unsupported."""
         base = target.provider.base_url.rstrip("/")
-        headers = self._headers(target)
         if endpoint is Endpoint.MODELS:
-            return UpstreamRequest("GET", f"{base}/info", headers)
+            return UpstreamRequest("GET", f"{base}/info", bearer_headers(target))
         if endpoint is not Endpoint.EMBEDDINGS:
             raise UnsupportedRequestError(f"The TEI adapter does not serve {endpoint.value}.")
-        if body.get("dimensions") is not None:
-            raise UnsupportedRequestError(
-                "This provider cannot shorten embeddings; omit `dimensions`.", "dimensions"
-            )
-        payload: dict[str, object] = {"inputs": _inputs(body.get("input"))}
-        settings = target.provider.settings
-        for name in (TRUNCATE_SETTING, NORMALIZE_SETTING):
-            if name in settings:
-                payload[name] = settings[name].strip().lower() == "true"
-        headers.append(("Content-Type", "application/json"))
-        return UpstreamRequest("POST", f"{base}/embed", headers, orjson.dumps(payload))
+        return embed_request(f"{base}/embed", body, target)
 
     def parse_response(
         self,
@@ -102,18 +89,10 @@ class TEIAdapter:
         if endpoint is not Endpoint.EMBEDDINGS or not _is_vector_list(vectors):
             return ParsedResponse(body, None)
         usage = _usage(headers)
-        tokens = usage.prompt_tokens if usage is not None else 0
-        data = [
-            {"object": "embedding", "index": index, "embedding": _encode(vector, encoding_format)}
-            for index, vector in enumerate(vectors)
-        ]
-        response = {
-            "object": "list",
-            "data": data,
-            "model": model_alias or "",
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-        }
-        return ParsedResponse(orjson.dumps(response), usage)
+        parsed = ParsedResponse(
+            orjson.dumps(embeddings_list(vectors, model_alias=model_alias, usage=usage)), usage
+        )
+        return apply_encoding_format(endpoint, {"encoding_format": encoding_format}, parsed)
 
     def new_stream_parser(self, endpoint: Endpoint, *, model_alias: str | None = None) -> StreamParser:
         """TEI does not stream; a plain SSE parser keeps the protocol total."""
@@ -131,15 +110,34 @@ class TEIAdapter:
         """`GET {base_url}/info`: free, and (with `--api-key`) checks the key."""
         return self.build_request(Endpoint.MODELS, {}, target)
 
-    def _headers(self, target: DeploymentTarget) -> list[tuple[str, str]]:
-        headers = extra_headers(target.provider.settings, RESERVED_HEADERS)
-        api_key = target.provider.credentials.get(API_KEY_CREDENTIAL)
-        if api_key:
-            headers.append(("Authorization", f"Bearer {api_key}"))
-        return headers
+
+def bearer_headers(target: DeploymentTarget) -> list[tuple[str, str]]:
+    """The extra headers, and `Authorization: Bearer <api_key>` when there is a key."""
+    headers = extra_headers(target.provider.settings, RESERVED_HEADERS)
+    api_key = target.provider.credentials.get(API_KEY_CREDENTIAL)
+    if api_key:
+        headers.append(("Authorization", f"Bearer {api_key}"))
+    return headers
 
 
-def _inputs(raw: object) -> list[object]:
+def embed_request(url: str, body: Mapping[str, object], target: DeploymentTarget) -> UpstreamRequest:
+    """`POST url` with `{"inputs", "truncate"?, "normalize"?}`: the body TEI's `/embed` and the
+    Inference API's feature-extraction share. `dimensions` cannot be expressed (a 400)."""
+    if body.get("dimensions") is not None:
+        raise UnsupportedRequestError(
+            "This provider cannot shorten embeddings; omit `dimensions`.", "dimensions"
+        )
+    payload: dict[str, object] = {"inputs": embedding_inputs(body.get("input"))}
+    settings = target.provider.settings
+    for name in (TRUNCATE_SETTING, NORMALIZE_SETTING):
+        if name in settings:
+            payload[name] = settings[name].strip().lower() == "true"
+    headers = bearer_headers(target)
+    headers.append(("Content-Type", "application/json"))
+    return UpstreamRequest("POST", url, headers, orjson.dumps(payload))
+
+
+def embedding_inputs(raw: object) -> list[object]:
     """OpenAI's `input` (a string, strings, or token id arrays) as TEI's `inputs` batch."""
     if isinstance(raw, str):
         return [raw]
@@ -152,12 +150,6 @@ def _inputs(raw: object) -> list[object]:
 
 def _is_vector_list(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(vector, list) for vector in value)
-
-
-def _encode(vector: list[float], encoding_format: str) -> object:
-    if encoding_format != "base64":
-        return vector
-    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
 
 
 def _usage(headers: Mapping[str, str]) -> Usage | None:

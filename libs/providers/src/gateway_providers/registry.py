@@ -15,6 +15,7 @@ from gateway_providers.azure import AzureOpenAIAdapter
 from gateway_providers.base import ProviderAdapter
 from gateway_providers.bedrock import BedrockAdapter
 from gateway_providers.huggingface import TEIAdapter
+from gateway_providers.huggingface_inference import HFInferenceAdapter
 from gateway_providers.openai import OpenAIAdapter
 from gateway_providers.vertex import VertexGeminiAdapter
 
@@ -39,6 +40,7 @@ _ADAPTERS: Final[Mapping[str, ProviderAdapter]] = MappingProxyType(
         "azure_openai": AzureOpenAIAdapter(),
         "bedrock": BedrockAdapter(),
         "huggingface_tei": TEIAdapter(),
+        "huggingface_inference": HFInferenceAdapter(),
         "vertex_gemini": VertexGeminiAdapter(),
     }
 )

@@ -7,6 +7,9 @@ from gateway_fakes.bedrock import (
     DEFAULT_BEDROCK_REGION,
     DEFAULT_BEDROCK_SECRET,
     DEFAULT_BEDROCK_SESSION_TOKEN,
+    DEFAULT_STS_ACCESS_KEY_ID,
+    DEFAULT_STS_ROLE_ARN,
+    DEFAULT_STS_SECRET,
     create_bedrock_fake,
 )
 from gateway_fakes.kinds import FAKE_KINDS, FakeKind
@@ -25,6 +28,9 @@ __all__ = [
     "DEFAULT_BEDROCK_REGION",
     "DEFAULT_BEDROCK_SECRET",
     "DEFAULT_BEDROCK_SESSION_TOKEN",
+    "DEFAULT_STS_ACCESS_KEY_ID",
+    "DEFAULT_STS_ROLE_ARN",
+    "DEFAULT_STS_SECRET",
     "DEFAULT_TEI_KEY",
     "DEFAULT_VERTEX_TOKEN",
     "FAKE_KINDS",

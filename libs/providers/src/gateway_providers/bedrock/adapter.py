@@ -1,12 +1,17 @@
-"""The AWS Bedrock adapter: Converse and ConverseStream (Claude, Llama, Mistral...), SigV4-signed.
+"""The AWS Bedrock adapter: Converse and ConverseStream (Claude, Llama, Mistral...), InvokeModel for
+Titan embeddings and Titan / Nova / Stability images, SigV4-signed.
 
 `base_url` is the runtime endpoint, `https://bedrock-runtime.<region>.amazonaws.com`.
 Chat goes to `POST {base_url}/model/{modelId}/converse` (or `/converse-stream` when
-`stream` is true), the model id URL-encoded except for the characters a path segment allows
-(`:` in `...-v1:0` stays; the `/` of an inference-profile ARN becomes `%2F`).
-Credentials: `access_key_id`, `secret_access_key`, optional `session_token`. Settings:
-`region` (required; the SigV4 scope) and `header.<Name>` extra headers (signed too).
-The probe is a one-token Converse call: Bedrock's runtime has no free listing endpoint.
+`stream` is true); embeddings and images go to `POST {base_url}/model/{modelId}/invoke` with
+the model family's body (`invoke.py`). The model id is URL-encoded except for the characters a
+path segment allows (`:` in `...-v1:0` stays; the `/` of an inference-profile ARN becomes `%2F`).
+Credentials: `access_key_id`, `secret_access_key`, optional `session_token` (with a
+`role_arn` setting these are the base keys and `gateway_providers.credentials` swaps in
+the role's temporary ones). Settings: `region` (required; the SigV4 scope) and
+`header.<Name>` extra headers (signed too).
+The probe is a one-token Converse call (an embedding of `ping` for an embeddings model):
+Bedrock's runtime has no free listing endpoint.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from gateway_providers.base import (
     UpstreamRequest,
 )
 from gateway_providers.bedrock.errors import error_from_bedrock
+from gateway_providers.bedrock.invoke import invoke_family, parse_embedding, parse_images
 from gateway_providers.bedrock.request import converse_request
 from gateway_providers.bedrock.response import completion_from_converse, completion_id
 from gateway_providers.bedrock.signing import aws_credentials, sign
@@ -58,7 +64,16 @@ RESERVED_HEADERS: Final = frozenset(
     }
 )
 
-CAPABILITIES: Final = frozenset({Capability.CHAT, Capability.STREAM, Capability.TOOLS, Capability.VISION})
+CAPABILITIES: Final = frozenset(
+    {
+        Capability.CHAT,
+        Capability.STREAM,
+        Capability.TOOLS,
+        Capability.VISION,
+        Capability.EMBEDDINGS,
+        Capability.IMAGES,
+    }
+)
 _PROBE_BODY: Final[Mapping[str, object]] = {
     "messages": [{"role": "user", "content": "ping"}],
     "max_tokens": 1,
@@ -75,23 +90,32 @@ class BedrockAdapter:
     def build_request(
         self, endpoint: Endpoint, body: Mapping[str, object], target: DeploymentTarget
     ) -> UpstreamRequest:
-        """Build the signed Converse or ConverseStream request for chat; other endpoints are unsupported.
+        """Build the signed Converse/ConverseStream (chat) or InvokeModel (embeddings, images) request.
 
-        Raises `UnsupportedRequestError` for what Converse cannot express and
-        `ProviderConfigError` when the credentials or the `region` setting are missing.
+        Raises `UnsupportedRequestError` for what the model cannot express (or an endpoint its
+        family does not serve) and `ProviderConfigError` when the credentials or the `region`
+        setting are missing.
         """
-        if endpoint is not Endpoint.CHAT_COMPLETIONS:
-            raise UnsupportedRequestError(f"The Bedrock adapter does not serve {endpoint.value}.")
         provider = target.provider
         region = provider.settings.get(REGION_SETTING)
         if not region:
             raise ProviderConfigError(f"{self.provider_type} deployment has no '{REGION_SETTING}' setting")
         credentials = aws_credentials(provider.credentials)
-        stream = body.get("stream") is True
-        operation = "converse-stream" if stream else "converse"
+        stream = body.get("stream") is True and endpoint is Endpoint.CHAT_COMPLETIONS
+        if endpoint is Endpoint.CHAT_COMPLETIONS:
+            operation, payload = (
+                ("converse-stream" if stream else "converse"),
+                orjson.dumps(converse_request(body)),
+            )
+        else:
+            family = invoke_family(endpoint, target.upstream_model)
+            if family is None:
+                raise UnsupportedRequestError(
+                    f"The Bedrock model `{target.upstream_model}` does not serve {endpoint.value}."
+                )
+            operation, payload = "invoke", orjson.dumps(family.build(body))
         base = provider.base_url.rstrip("/")
         url = f"{base}/model/{quote(target.upstream_model, safe=PATH_SAFE)}/{operation}"
-        payload = orjson.dumps(converse_request(body))
         headers = extra_headers(provider.settings, RESERVED_HEADERS)
         headers.append(("Content-Type", "application/json"))
         headers.append(("Accept", EVENT_STREAM_TYPE if stream else "application/json"))
@@ -106,12 +130,30 @@ class BedrockAdapter:
         *,
         model_alias: str | None = None,
     ) -> ParsedResponse:
-        """Translate a Converse response into a `chat.completion` (other bodies pass through)."""
+        """Translate a Converse response into a `chat.completion`, an InvokeModel one into OpenAI's
+        embeddings list or images response (bodies of another shape pass through).
+
+        Raises a 400 `content_policy` `ProviderError` for an image the model filtered.
+        """
         try:
             parsed = orjson.loads(body)
         except orjson.JSONDecodeError:
             return ParsedResponse(body, None)
-        if endpoint is not Endpoint.CHAT_COMPLETIONS or not isinstance(parsed, dict):
+        if not isinstance(parsed, dict):
+            return ParsedResponse(body, None)
+        if endpoint is Endpoint.EMBEDDINGS:
+            embedded = parse_embedding(parsed, model_alias)
+            return (
+                ParsedResponse(body, None)
+                if embedded is None
+                else ParsedResponse(orjson.dumps(embedded[0]), embedded[1])
+            )
+        if endpoint is Endpoint.IMAGES_GENERATIONS:
+            images = parse_images(parsed)
+            return (
+                ParsedResponse(body, None) if images is None else ParsedResponse(orjson.dumps(images), None)
+            )
+        if endpoint is not Endpoint.CHAT_COMPLETIONS:
             return ParsedResponse(body, None)
         completion, usage = completion_from_converse(
             parsed, completion_id=completion_id(headers), created=int(time.time()), model_alias=model_alias
@@ -127,5 +169,8 @@ class BedrockAdapter:
         return error_from_bedrock(status, headers, body)
 
     def probe_request(self, target: DeploymentTarget) -> UpstreamRequest:
-        """A one-token Converse call (Bedrock's runtime has no free endpoint that checks the key)."""
+        """A one-token Converse call, or one embedding for an embeddings model (Bedrock's runtime has
+        no free endpoint that checks the key)."""
+        if invoke_family(Endpoint.EMBEDDINGS, target.upstream_model) is not None:
+            return self.build_request(Endpoint.EMBEDDINGS, {"input": "ping"}, target)
         return self.build_request(Endpoint.CHAT_COMPLETIONS, _PROBE_BODY, target)

@@ -2,7 +2,8 @@
 
 Credentials come from the provider's sealed credentials: `access_key_id`,
 `secret_access_key` and optionally `session_token` (temporary credentials, e.g. from an
-assumed role: whoever assumes the role refreshes them; this module does no I/O).
+assumed role: `gateway_providers.credentials` assumes the role and refreshes them; this
+module does no I/O).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def sign(
     body: bytes,
     credentials: Credentials,
     region: str,
+    service: str = SERVICE,
 ) -> list[tuple[str, str]]:
     """Return `headers` plus the SigV4 ones (`Authorization`, `X-Amz-Date`, token) for this request.
 
@@ -47,5 +49,5 @@ def sign(
     change them afterwards (unsigned headers may still be added).
     """
     request = AWSRequest(method=method, url=url, data=body, headers=dict(headers))
-    SigV4Auth(credentials, SERVICE, region).add_auth(request)
+    SigV4Auth(credentials, service, region).add_auth(request)
     return [(str(name), str(value)) for name, value in request.headers.items()]

@@ -1,16 +1,19 @@
-"""The Vertex AI Gemini adapter: generateContent and streamGenerateContent (SSE).
+"""The Vertex AI adapter: Gemini generateContent / streamGenerateContent (SSE), and text-embedding
+models through `:predict` (`embeddings.py`).
 
 `base_url` is the regional endpoint, `https://{location}-aiplatform.googleapis.com`.
 Chat goes to `POST {base_url}/v1/projects/{project}/locations/{location}/publishers/google/
-models/{model}:generateContent` (`:streamGenerateContent?alt=sse` when streaming).
-Settings: `project` and `location` (default `us-central1`), `header.<Name>` extra headers.
+models/{model}:generateContent` (`:streamGenerateContent?alt=sse` when streaming);
+embeddings to `...models/{model}:predict`.
+Settings: `project` and `location` (default `us-central1`), `header.<Name>` extra headers,
+and for embeddings `task_type` and `auto_truncate`.
 Per-model project and location: a deployment whose upstream model is a full resource name
 (`projects/P/locations/L/publishers/google/models/M`) uses it as is.
 
-Credential: `access_token`, an OAuth2 bearer token. Minting it from a service-account key
-(JWT -> token exchange) is I/O, so it is not done here: the control plane refreshes the
-token before it expires (Google's tokens last an hour) and republishes the provider's
-sealed credentials; the adapter only sends `Authorization: Bearer <access_token>`.
+Credential: `access_token`, an OAuth2 bearer token, sent as `Authorization: Bearer`. A
+provider may instead hold `service_account_json` (a key file): minting the token from it is
+I/O, done by `gateway_providers.credentials.CredentialResolver` (JWT assertion -> token
+endpoint, cached, refreshed before expiry), which hands this adapter the `access_token`.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from gateway_providers.base import (
     UpstreamRequest,
 )
 from gateway_providers.openai import extra_headers
+from gateway_providers.vertex.embeddings import embeddings_from_predict, predict_request
 from gateway_providers.vertex.request import generate_content_request
 from gateway_providers.vertex.response import completion_from_gemini, error_from_google
 from gateway_providers.vertex.stream import GeminiStreamParser
@@ -45,7 +49,14 @@ RESERVED_HEADERS: Final = frozenset(
     {"authorization", "content-type", "content-length", "transfer-encoding", "host", "connection"}
 )
 CAPABILITIES: Final = frozenset(
-    {Capability.CHAT, Capability.STREAM, Capability.TOOLS, Capability.VISION, Capability.JSON_MODE}
+    {
+        Capability.CHAT,
+        Capability.STREAM,
+        Capability.TOOLS,
+        Capability.VISION,
+        Capability.JSON_MODE,
+        Capability.EMBEDDINGS,
+    }
 )
 _PROBE_BODY: Final[Mapping[str, object]] = {
     "messages": [{"role": "user", "content": "ping"}],
@@ -63,22 +74,27 @@ class VertexGeminiAdapter:
     def build_request(
         self, endpoint: Endpoint, body: Mapping[str, object], target: DeploymentTarget
     ) -> UpstreamRequest:
-        """Build generateContent (or streamGenerateContent?alt=sse) for chat; others are unsupported."""
-        if endpoint is not Endpoint.CHAT_COMPLETIONS:
-            raise UnsupportedRequestError(f"The Vertex Gemini adapter does not serve {endpoint.value}.")
+        """Build generateContent (or streamGenerateContent?alt=sse) for chat, `:predict` for embeddings."""
         provider = target.provider
+        if endpoint is Endpoint.CHAT_COMPLETIONS:
+            stream = body.get("stream") is True
+            action = "streamGenerateContent?alt=sse" if stream else "generateContent"
+            payload = generate_content_request(body)
+        elif endpoint is Endpoint.EMBEDDINGS:
+            action, payload = "predict", predict_request(body, provider.settings)
+        else:
+            raise UnsupportedRequestError(f"The Vertex adapter does not serve {endpoint.value}.")
         token = provider.credentials.get(TOKEN_CREDENTIAL)
         if not token:
             raise ProviderConfigError(
-                f"{self.provider_type} deployment has no '{TOKEN_CREDENTIAL}' credential"
+                f"{self.provider_type} deployment has no '{TOKEN_CREDENTIAL}' credential (a "
+                "'service_account_json' provider must be resolved by the CredentialResolver first)"
             )
-        stream = body.get("stream") is True
-        action = "streamGenerateContent?alt=sse" if stream else "generateContent"
         url = f"{provider.base_url.rstrip('/')}/v1/{self._resource(target)}:{action}"
         headers = extra_headers(provider.settings, RESERVED_HEADERS)
         headers.append(("Authorization", f"Bearer {token}"))
         headers.append(("Content-Type", "application/json"))
-        return UpstreamRequest("POST", url, headers, orjson.dumps(generate_content_request(body)))
+        return UpstreamRequest("POST", url, headers, orjson.dumps(payload))
 
     def parse_response(
         self,
@@ -89,11 +105,17 @@ class VertexGeminiAdapter:
         *,
         model_alias: str | None = None,
     ) -> ParsedResponse:
-        """Translate a `GenerateContentResponse` into a `chat.completion` (other bodies pass through)."""
+        """Translate a `GenerateContentResponse` into a `chat.completion`, a `:predict` answer into
+        OpenAI's embeddings list (other bodies pass through)."""
         try:
             parsed = orjson.loads(body)
         except orjson.JSONDecodeError:
             return ParsedResponse(body, None)
+        if endpoint is Endpoint.EMBEDDINGS and isinstance(parsed, dict):
+            embedded = embeddings_from_predict(parsed, model_alias)
+            if embedded is None:
+                return ParsedResponse(body, None)
+            return ParsedResponse(orjson.dumps(embedded[0]), embedded[1])
         if endpoint is not Endpoint.CHAT_COMPLETIONS or not isinstance(parsed, dict):
             return ParsedResponse(body, None)
         completion, usage = completion_from_gemini(parsed, created=int(time.time()), model_alias=model_alias)

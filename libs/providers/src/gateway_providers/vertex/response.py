@@ -126,8 +126,11 @@ def completion_from_gemini(
 
 
 def error_from_google(status: int, headers: Mapping[str, str], body: bytes) -> ProviderError:
-    """Google's `{"error": {"code", "message", "status"}}` -> `ProviderError` (code = the status name)."""
-    message, status_name = None, None
+    """Google's `{"error": {"code", "message", "status"}}` -> `ProviderError` (code = the status name).
+
+    A 429's back-off comes from the `google.rpc.RetryInfo` detail's `retryDelay` (`"30s"`).
+    """
+    message, status_name, retry_delay = None, None, None
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -136,10 +139,24 @@ def error_from_google(status: int, headers: Mapping[str, str], body: bytes) -> P
     if isinstance(error, dict):
         message = error.get("message") if isinstance(error.get("message"), str) else None
         status_name = error.get("status") if isinstance(error.get("status"), str) else None
+        retry_delay = _retry_delay(error.get("details"))
     openai_body = orjson.dumps(
         {"error": {"message": message, "type": None, "code": status_name, "param": None}}
     )
-    return error_from_response(status, headers, openai_body)
+    return error_from_response(status, headers, openai_body, retry_after_hint=retry_delay)
+
+
+def _retry_delay(details: object) -> float | None:
+    for detail in details if isinstance(details, list) else []:
+        if not isinstance(detail, Mapping) or not str(detail.get("@type", "")).endswith("rpc.RetryInfo"):
+            continue
+        delay = detail.get("retryDelay")
+        if isinstance(delay, str) and delay.endswith("s"):
+            try:
+                return max(0.0, float(delay[:-1]))
+            except ValueError:
+                return None
+    return None
 
 
 def _count(source: Mapping[str, object], name: str) -> int:

@@ -1,8 +1,11 @@
 """The fake Bedrock runtime as a Starlette app (`create_bedrock_fake`).
 
-`POST /model/{modelId}/converse` (JSON) and `POST /model/{modelId}/converse-stream`
-(`application/vnd.amazon.eventstream`). Admission verifies the SigV4 signature for real
-(`sigv4.py`): the key it was started with is the secret access key of its one identity.
+`POST /model/{modelId}/converse` (JSON), `POST /model/{modelId}/converse-stream`
+(`application/vnd.amazon.eventstream`) and `POST /model/{modelId}/invoke` (Titan
+embeddings, Titan / Nova / Stability images: `invoke.py`). Admission verifies the SigV4
+signature for real (`sigv4.py`): the key it was started with is the secret access key of
+its session identity. The same server is also STS (`POST /`, `sts.py`): a base identity
+signs `AssumeRole` for service `sts` and receives that session identity.
 Faults, recording and chunking come from the shared machinery (`openai/faults.py`).
 """
 
@@ -18,7 +21,16 @@ from starlette.routing import Route
 
 from gateway_fakes.bedrock.converse import converse, converse_stream
 from gateway_fakes.bedrock.errors import bad_json, bedrock_error, fault_error
+from gateway_fakes.bedrock.invoke import invoke
 from gateway_fakes.bedrock.sigv4 import Identity, verify
+from gateway_fakes.bedrock.sts import (
+    DEFAULT_STS_ACCESS_KEY_ID,
+    DEFAULT_STS_ROLE_ARN,
+    DEFAULT_STS_SECRET,
+    AssumableRole,
+    assume_role_handler,
+    sts_dialect,
+)
 from gateway_fakes.dialect import Dialect
 from gateway_fakes.openai.app import request_log_endpoint
 from gateway_fakes.openai.call import BodyKind, FakeContext, endpoint
@@ -43,10 +55,21 @@ def create_bedrock_fake(
     access_key_id: str = DEFAULT_BEDROCK_ACCESS_KEY_ID,
     session_token: str | None = DEFAULT_BEDROCK_SESSION_TOKEN,
     region: str = DEFAULT_BEDROCK_REGION,
+    role_arn: str = DEFAULT_STS_ROLE_ARN,
+    external_id: str | None = None,
 ) -> Starlette:
-    """Build a fake Bedrock runtime accepting only requests SigV4-signed by this identity."""
-    context = FakeContext(secret_access_key, RequestLog(), _dialect(access_key_id, session_token, region))
+    """Build a fake Bedrock runtime accepting only requests SigV4-signed by this identity, and an STS
+    that issues it to the base identity (`DEFAULT_STS_ACCESS_KEY_ID` / `DEFAULT_STS_SECRET`)
+    assuming `role_arn`."""
+    log = RequestLog()
+    context = FakeContext(secret_access_key, log, _dialect(access_key_id, session_token, region))
+    base = Identity(DEFAULT_STS_ACCESS_KEY_ID, DEFAULT_STS_SECRET, None, region, service="sts")
+    session = Identity(access_key_id, secret_access_key, session_token, region)
+    sts = FakeContext(DEFAULT_STS_SECRET, log, sts_dialect(base))
+    role = AssumableRole(role_arn, external_id, session)
     routes = [
+        Route("/", endpoint(sts, assume_role_handler(role), BodyKind.FORM), methods=["POST"]),
+        Route("/model/{model_id}/invoke", endpoint(context, invoke, BodyKind.JSON), methods=["POST"]),
         Route("/model/{model_id}/converse", endpoint(context, converse, BodyKind.JSON), methods=["POST"]),
         Route(
             "/model/{model_id}/converse-stream",

@@ -13,6 +13,7 @@ import hmac
 import re
 import time
 from calendar import timegm
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -25,6 +26,8 @@ from starlette.responses import Response
 from gateway_fakes.bedrock.errors import bedrock_error
 
 SERVICE: Final = "bedrock"
+# Renders a refusal: (status, AWS error code, message) -> the service's error response.
+Refusal = Callable[[int, str, str], Response]
 MAX_SKEW_S: Final = 300
 _AUTH = re.compile(
     r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)"
@@ -38,35 +41,50 @@ _MISMATCH = (
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """The credentials the fake accepts, and the region requests must be scoped to."""
+    """The credentials the fake accepts, and the region and service requests must be scoped to."""
 
     access_key_id: str
     secret_access_key: str
     session_token: str | None
     region: str
+    service: str = SERVICE
 
 
-def verify(request: Request, body: bytes, identity: Identity) -> Response | None:
-    """Return the 403 the real service would send for this request, or None when it is signed right."""
+def verify(
+    request: Request, body: bytes, identity: Identity, refuse: Refusal | None = None
+) -> Response | None:
+    """Return the 403 the real service would send for this request, or None when it is signed right.
+
+    `refuse` renders the refusal in the service's error format (Bedrock's JSON by default).
+    """
+    render = refuse or bedrock_error
     match = _AUTH.fullmatch(request.headers.get("authorization", "").strip())
     if match is None:
-        return bedrock_error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+        return render(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
     token = request.headers.get("x-amz-security-token")
     if match["key"] != identity.access_key_id or token != identity.session_token:
-        return _refuse(
-            "UnrecognizedClientException", "The security token included in the request is invalid."
+        return render(
+            403, "UnrecognizedClientException", "The security token included in the request is invalid."
         )
-    if match["region"] != identity.region or match["service"] != SERVICE:
-        return _refuse(
+    if match["region"] != identity.region or match["service"] != identity.service:
+        scope = f"{identity.region}/{identity.service}"
+        return render(
+            403,
             "InvalidSignatureException",
-            f"Credential should be scoped to a valid region and service ({identity.region}/{SERVICE}).",
+            f"Credential should be scoped to a valid region and service ({scope}).",
         )
     timestamp = request.headers.get("x-amz-date", "")
     if not _fresh(timestamp) or timestamp[:8] != match["date"]:
-        return _refuse("InvalidSignatureException", "Signature expired or X-Amz-Date is missing or invalid.")
+        return render(
+            403, "InvalidSignatureException", "Signature expired or X-Amz-Date is missing or invalid."
+        )
     expected = _signature(request, body, identity, match["signed"].split(";"), timestamp)
     if not hmac.compare_digest(expected, match["signature"]):
-        return _refuse("InvalidSignatureException", _MISMATCH)
+        return render(
+            403,
+            "SignatureDoesNotMatch" if identity.service == "sts" else "InvalidSignatureException",
+            _MISMATCH,
+        )
     return None
 
 
@@ -81,7 +99,7 @@ def _signature(request: Request, body: bytes, identity: Identity, signed: list[s
     rebuilt.context["timestamp"] = timestamp
     auth = SigV4Auth(
         Credentials(identity.access_key_id, identity.secret_access_key, identity.session_token),
-        SERVICE,
+        identity.service,
         identity.region,
     )
     return auth.signature(auth.string_to_sign(rebuilt, auth.canonical_request(rebuilt)), rebuilt)
@@ -93,7 +111,3 @@ def _fresh(timestamp: str) -> bool:
     except ValueError:
         return False
     return abs(time.time() - signed_at) <= MAX_SKEW_S
-
-
-def _refuse(exception: str, message: str) -> Response:
-    return bedrock_error(403, exception, message)

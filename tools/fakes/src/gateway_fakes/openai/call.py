@@ -184,6 +184,8 @@ async def _read_body(
     if kind is BodyKind.NONE:
         return {}, {}, None
     if kind is BodyKind.FORM:
+        # Read whole first (the form parser then replays it) so admission can hash the exact bytes.
+        request.state.raw_body = await request.body()
         return await _read_form(request)
     raw = await request.body()
     # Kept for admission checks that cover the exact bytes (Bedrock's SigV4 payload hash).
@@ -250,6 +252,8 @@ async def _stream(call: FakeCall, events: list[bytes]) -> AsyncIterator[bytes]:
             if faults.drop_after is not None and index >= faults.drop_after:
                 outcome = Outcome.DROPPED
                 raise DroppedConnection(f"dropping the stream after {index} events (x-fake-drop-after)")
+            if faults.stall_after is not None and index >= faults.stall_after:
+                await asyncio.Event().wait()  # until the client gives up (x-fake-stall-after)
             if index and faults.chunk_delay_s:
                 await asyncio.sleep(faults.chunk_delay_s)
             yield event

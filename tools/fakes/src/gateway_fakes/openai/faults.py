@@ -9,6 +9,7 @@
 | `x-fake-stream-chunks: N` | split the streamed reply into N content chunks                |
 | `x-fake-chunk-delay-ms: N`| wait N ms between stream events                               |
 | `x-fake-drop-after: N`    | send N stream events, then abort the connection               |
+| `x-fake-stall-after: N`   | send N stream events, then send nothing more (idle upstream)  |
 | `x-fake-content: text`    | reply with this text (UTF-8 allowed) instead of `echo: ...`   |
 | `x-fake-cached-tokens: N` | report N cached prompt tokens (capped at the prompt)          |
 | `x-fake-reasoning-tokens: N` | report N reasoning tokens (added to completion tokens)     |
@@ -34,6 +35,7 @@ class Faults:
     stream_chunks: int | None = None
     chunk_delay_s: float = 0.0
     drop_after: int | None = None
+    stall_after: int | None = None
     content: str | None = None
     cached_tokens: int = 0
     reasoning_tokens: int = 0
@@ -53,6 +55,7 @@ class Faults:
             stream_chunks=_int(headers.get("x-fake-stream-chunks")),
             chunk_delay_s=(_int(headers.get("x-fake-chunk-delay-ms")) or 0) / 1000,
             drop_after=_int(headers.get("x-fake-drop-after")),
+            stall_after=_int(headers.get("x-fake-stall-after")),
             # Header values arrive as latin-1; the test meant UTF-8 text.
             content=content.encode("latin-1").decode("utf-8", errors="replace")
             if content is not None

@@ -7,7 +7,8 @@ with `x-compute-tokens` / `x-compute-characters` / `x-compute-type` headers.
 `GET /info` describes the model. Tokens are whitespace-separated words; an input over
 512 of them is 413 `Validation` unless `truncate` is true. Errors are
 `{"error": "...", "error_type": "..."}`. Admission: `Authorization: Bearer <key>` (TEI's
-`--api-key`), else 401 with an empty body, as TEI answers.
+`--api-key`), else 401 with an empty body, as TEI answers. The same server also speaks the
+Hugging Face Inference API's feature-extraction route (`inference_api.py`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from gateway_fakes.openai.call import BodyKind, FakeCall, FakeContext, endpoint
 from gateway_fakes.openai.embeddings import DEFAULT_DIMENSIONS, embedding_vector
 from gateway_fakes.openai.text import count_tokens
 from gateway_fakes.recorder import RequestLog
+from gateway_fakes.tei.inference_api import INFERENCE_API_DIALECT, feature_extraction
 
 DEFAULT_TEI_KEY: Final = "hf-tei-upstream-test"
 MODEL_ID: Final = "BAAI/bge-small-en-v1.5"
@@ -130,8 +132,15 @@ async def _info(call: FakeCall) -> Response:
 
 def create_tei_fake(api_key: str = DEFAULT_TEI_KEY) -> Starlette:
     """Build a fake TEI server accepting only `Authorization: Bearer <api_key>`."""
-    context = FakeContext(api_key, RequestLog(), TEI_DIALECT)
+    log = RequestLog()
+    context = FakeContext(api_key, log, TEI_DIALECT)
+    inference_api = FakeContext(api_key, log, INFERENCE_API_DIALECT)
     routes = [
+        Route(
+            "/hf-inference/models/{model:path}/pipeline/feature-extraction",
+            endpoint(inference_api, feature_extraction, BodyKind.JSON),
+            methods=["POST"],
+        ),
         Route("/embed", endpoint(context, _embed, BodyKind.JSON), methods=["POST"]),
         Route("/info", endpoint(context, _info, BodyKind.NONE), methods=["GET"]),
         Route("/_fake/requests", request_log_endpoint(context.log), methods=["GET", "DELETE"]),
