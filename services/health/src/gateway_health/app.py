@@ -62,7 +62,7 @@ def create_app(settings: HealthSettings | None = None, ownership: Ownership | No
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        tracer = configure_tracing("gateway-health", settings.otel_exporter_otlp_endpoint)
+        tracer = configure_tracing("gateway-health", settings.otel_exporter_otlp_endpoint, grpc_server=True)
         async with asyncio.TaskGroup() as group:
             try:
                 await runtime.start(group)

@@ -145,6 +145,6 @@ class KvLeaseOwnership:
     async def _bucket(self) -> KeyValue:
         if self._kv is None:
             js = self._nats.jetstream
-            await ensure_bucket(js, self._bucket_name)
+            await ensure_bucket(js, self._bucket_name, replicas=self._nats.stream_replicas)
             self._kv = await js.key_value(self._bucket_name)
         return self._kv

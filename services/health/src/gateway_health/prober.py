@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 
 import httpx
 from gateway_proto.v1.health_pb2 import ProbeResult
+from gateway_providers import ProviderError, UpstreamRequest
+from gateway_providers.credentials import CredentialResolver, TokenResponse
 
 from gateway_health.errors import TargetError
 from gateway_health.targets import ProbeTarget
@@ -36,13 +38,26 @@ class Prober:
         self._client = client
         self._timeout = httpx.Timeout(timeout_s)
         self._clock = clock
+        # Short-lived provider credentials (STS AssumeRole, Google service-account tokens), cached.
+        self._credentials = CredentialResolver(self._send_token_request, transport_errors=(httpx.HTTPError,))
+
+    async def _send_token_request(self, request: UpstreamRequest) -> TokenResponse:
+        response = await self._client.request(
+            request.method, request.url, headers=request.headers, content=request.body, timeout=self._timeout
+        )
+        return TokenResponse(response.status_code, response.headers, response.content)
 
     async def probe(self, target: ProbeTarget) -> ProbeResult:
         """Probe `target` once and describe the outcome; only cancellation escapes."""
         at = self._clock()
         started = time.perf_counter()
         try:
-            upstream = target.build_request()
+            resolved = await self._credentials.resolve(target.target) if target.target is not None else None
+        except (ProviderError, httpx.HTTPError) as exc:
+            error = f"credentials: {type(exc).__name__}: {exc}"
+            return _result(at, started, ok=False, error=error, secrets=target.secrets())
+        try:
+            upstream = target.build_request(resolved)
             request = self._client.build_request(
                 upstream.method,
                 upstream.url,

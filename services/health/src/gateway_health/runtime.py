@@ -58,7 +58,11 @@ class HealthRuntime:
     @classmethod
     def create(cls, settings: HealthSettings, ownership: Ownership | None = None) -> HealthRuntime:
         """Wire every part from settings; no I/O happens until `start`."""
-        nats = NatsConnection(settings.nats_url, name=f"gateway-health-{_instance(settings)}")
+        nats = NatsConnection(
+            settings.nats_url,
+            name=f"gateway-health-{_instance(settings)}",
+            stream_replicas=settings.nats_stream_replicas,
+        )
         store = HealthStore(nats)
         metrics = HealthMetrics()
         http = httpx.AsyncClient(follow_redirects=False)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 
-import nats.errors
+from gateway_common.kv_mirror import NATS_FAILURES as KV_FAILURES
+from gateway_common.kv_mirror import proto_decoder
 from gateway_common.names import HEALTH_BUCKET
 from gateway_common.nats import NatsConnection, ensure_bucket
 from gateway_proto.v1.health_pb2 import DeploymentHealth
-from google.protobuf.message import DecodeError
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
 from nats.js.kv import KeyValue
 
@@ -21,19 +21,10 @@ from gateway_health.errors import HealthWriteConflict
 
 log = logging.getLogger(__name__)
 
-# What a KV call raises when NATS is down, slow or the bucket vanished: retry later, never crash.
-NATS_FAILURES: tuple[type[Exception], ...] = (nats.errors.Error, OSError, ConnectionError, TimeoutError)
-
-
-def decode_health(key: str, value: bytes | None) -> DeploymentHealth | None:
-    """Parse a stored record; a corrupt one is logged and treated as absent."""
-    if not value:
-        return None
-    try:
-        return DeploymentHealth.FromString(value)
-    except DecodeError:
-        log.error("undecodable deployment health in KV; it will be overwritten", extra={"key": key})
-        return None
+# What a KV call raises when NATS is down, slow or the bucket vanished (shared with the proxy).
+NATS_FAILURES = KV_FAILURES
+# Parse a stored record; a corrupt one is logged and treated as absent (then overwritten).
+decode_health = proto_decoder(DeploymentHealth)
 
 
 class HealthStore:
@@ -48,7 +39,7 @@ class HealthStore:
         """The bucket handle, creating the bucket if it does not exist yet."""
         if self._kv is None:
             js = self._nats.jetstream
-            await ensure_bucket(js, self._bucket_name)
+            await ensure_bucket(js, self._bucket_name, replicas=self._nats.stream_replicas)
             self._kv = await js.key_value(self._bucket_name)
         return self._kv
 

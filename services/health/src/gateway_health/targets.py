@@ -39,12 +39,15 @@ class ProbeTarget:
     adapter: ProviderAdapter | None = field(default=None, repr=False)
     problem: str | None = None
 
-    def build_request(self) -> UpstreamRequest:
-        """The adapter's cheapest request for this deployment; raises TargetError when it has none."""
+    def build_request(self, resolved: DeploymentTarget | None = None) -> UpstreamRequest:
+        """The adapter's cheapest request for this deployment; raises TargetError when it has none.
+
+        `resolved` is the target with short-lived credentials filled in (STS, OAuth tokens).
+        """
         if self.problem is not None or self.target is None or self.adapter is None:
             raise TargetError(self.problem or "deployment has no probe target")
         try:
-            return self.adapter.probe_request(self.target)
+            return self.adapter.probe_request(resolved or self.target)
         except ProviderConfigError as exc:
             raise TargetError(str(exc)) from None
 

@@ -2,7 +2,8 @@
 
 Settings are validated here first so a bad or missing one stops the process with a message
 naming it (exit code 2) before any worker starts. Granian then runs the ASGI factory
-`gateway_proxy.app:create_app` with uvloop, PROXY_WORKERS worker processes and no access log
+`gateway_proxy.app:create_app` with uvloop, PROXY_WORKERS worker processes (sharing one
+directory for their metrics, see metrics.py) and no access log
 (request logs carry the request id instead); it turns SIGTERM into a lifespan shutdown, which
 finishes in-flight requests and flushes the usage queue.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 from gateway_common.logging import configure_logging
 from gateway_common.settings import SettingsError, load_settings
@@ -47,6 +50,23 @@ def granian_argv(settings: ProxySettings) -> list[str]:
     ]
 
 
+def prepare_multiprocess_metrics(settings: ProxySettings) -> Path | None:
+    """An empty directory for the workers' metric files when there are several workers, else None.
+
+    A fresh temporary directory unless PROMETHEUS_MULTIPROC_DIR names one; a named one is emptied,
+    because files left by an earlier run would be merged into this run's numbers.
+    """
+    if settings.proxy_workers == 1 and not settings.prometheus_multiproc_dir:
+        return None
+    if not settings.prometheus_multiproc_dir:
+        return Path(tempfile.mkdtemp(prefix="gateway-proxy-metrics-"))
+    directory = Path(settings.prometheus_multiproc_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    return directory
+
+
 def main() -> None:
     """Entry point: exit 2 on a bad setting, else replace this process with Granian."""
     try:
@@ -55,6 +75,10 @@ def main() -> None:
         print(f"gateway_proxy: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     configure_logging(settings.service_name, settings.log_level)
+    metrics_dir = prepare_multiprocess_metrics(settings)
+    if metrics_dir is not None:
+        # Read by prometheus_client when each worker imports it, and by ProxySettings.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     argv = granian_argv(settings)
     # Replace this process so Granian gets SIGTERM directly from the supervisor.
     os.execv(argv[0], argv)  # noqa: S606

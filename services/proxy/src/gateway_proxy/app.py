@@ -8,18 +8,23 @@ publisher.
 
 from __future__ import annotations
 
-from gateway_common.logging import configure_logging
+from collections.abc import Awaitable, Callable
+
+from gateway_common.logging import configure_logging, tenant_id_var
+from gateway_common.server_spans import ServerSpanMiddleware
 from gateway_common.settings import load_settings
-from gateway_common.telemetry import configure_tracing
+from gateway_common.telemetry import active_tracer, configure_tracing
 from gateway_providers import Endpoint
+from opentelemetry.trace import Span
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Scope
 
-from gateway_proxy.context import RequestContextMiddleware
+from gateway_proxy.context import SCOPE_KEY, RequestContext, RequestContextMiddleware
 from gateway_proxy.errors import GatewayError, MethodNotAllowed, NotFound
 from gateway_proxy.lifespan import make_lifespan
 from gateway_proxy.metrics import ProxyMetrics
@@ -36,7 +41,7 @@ def create_app(settings: ProxySettings | None = None) -> Starlette:
         settings = load_settings(ProxySettings)
         configure_logging(settings.service_name, settings.log_level)
         configure_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
-    proxy_metrics = ProxyMetrics()
+    proxy_metrics = ProxyMetrics(settings.prometheus_multiproc_dir)
     routes = [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/completions", json_endpoint(Endpoint.COMPLETIONS), methods=["POST"]),
@@ -51,25 +56,52 @@ def create_app(settings: ProxySettings | None = None) -> Starlette:
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]
+    middleware = [
+        Middleware(
+            RequestContextMiddleware,
+            metrics=proxy_metrics,
+            max_headers=settings.max_headers,
+            max_header_bytes=settings.max_header_bytes,
+        )
+    ]
+    tracer = active_tracer("gateway_proxy")
+    if tracer is not None:
+        # Outermost, and only when tracing is on: the span covers the whole request.
+        middleware.insert(0, Middleware(ServerSpanMiddleware, tracer=tracer, describe=_describe_request))
     return Starlette(
         routes=routes,
-        middleware=[
-            Middleware(
-                RequestContextMiddleware,
-                metrics=proxy_metrics,
-                max_headers=settings.max_headers,
-                max_header_bytes=settings.max_header_bytes,
-            )
-        ],
-        exception_handlers={GatewayError: _gateway_error, HTTPException: _http_error},
+        middleware=middleware,
+        exception_handlers={
+            GatewayError: _counting_gateway_errors(proxy_metrics),
+            HTTPException: _http_error,
+        },
         lifespan=make_lifespan(settings, proxy_metrics),
     )
 
 
-async def _gateway_error(request: Request, exc: Exception) -> Response:
-    if not isinstance(exc, GatewayError):
-        raise exc
-    return exc.response()
+def _describe_request(scope: Scope, span: Span) -> None:
+    """Label the request's span with the ids its logs carry and the model alias it asked for."""
+    context = scope.get(SCOPE_KEY)
+    if isinstance(context, RequestContext):
+        span.set_attribute("gateway.request_id", context.request_id)
+        span.set_attribute("gateway.model", context.model_label)
+        if context.overhead_s is not None:
+            span.set_attribute("gateway.overhead_ms", round(context.overhead_s * 1000, 3))
+    tenant_id = tenant_id_var.get()
+    if tenant_id:
+        span.set_attribute("gateway.tenant_id", tenant_id)
+
+
+def _counting_gateway_errors(metrics: ProxyMetrics) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """The handler rendering a raised GatewayError, counting it by code (refusals included)."""
+
+    async def gateway_error(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, GatewayError):
+            raise exc
+        metrics.error_responses.labels(exc.code or "none").inc()
+        return exc.response()
+
+    return gateway_error
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -14,11 +14,12 @@ The tree (status, `type`, typical `code`):
     ├── PayloadTooLarge         413   invalid_request_error  request_too_large
     ├── HeadersTooLarge         431   invalid_request_error  request_header_fields_too_large
     ├── RateLimited             429   rate_limit_error       rate_limit_exceeded (issue 4's guards)
+    ├── QuotaExceeded           429   insufficient_quota     insufficient_quota (a hard budget)
     ├── UpstreamFailed     502/4xx/5xx from the provider's error via the adapter's parse_error,
     │                                 or upstream_unreachable (502)
     ├── UpstreamTimeout         504   timeout_error          upstream_timeout
     └── ServiceUnavailable      503   service_unavailable    no_config, key_store_unavailable,
-                                      no_deployment
+                                      no_deployment, budget_unavailable
 
 A model that exists but is not visible to the key is reported as 404 `model_not_found`, exactly
 like OpenAI does, so a key cannot probe which models other tenants have.
@@ -143,6 +144,14 @@ class RateLimited(GatewayError):
     status = 429
     type = "rate_limit_error"
     code = "rate_limit_exceeded"
+
+
+class QuotaExceeded(GatewayError):
+    """A hard budget cannot hold this request's estimated cost (OpenAI's "insufficient_quota")."""
+
+    status = 429
+    type = "insufficient_quota"
+    code = "insufficient_quota"
 
 
 class UpstreamFailed(GatewayError):

@@ -1,15 +1,19 @@
-"""The per-request guards after authentication: Idempotency-Key, then rate limits.
+"""The per-request guards after authentication: Idempotency-Key, then rate limits and budgets.
 
 `Guards.run` wraps the forwarding of one authenticated, validated request:
 
 1. Idempotency-Key (`idempotency.py`): replay a stored response, or refuse 409/422, or claim.
    A replay is answered before the rate limits, is not counted, and reaches no provider.
-2. Rate limits (`limits.py`): one Redis round trip admits the request or refuses it with 429
-   (no usage event, since the provider is never called).
-3. The forward itself, wrapped in `GuardedResponse`, which adds the `x-ratelimit-*` headers,
+2. Rate limits (`limits.py`) and hard budgets (`budgets.py`): one Redis round trip admits the
+   request and reserves its estimated maximum cost, or refuses it with 429 (no usage event,
+   since the provider is never called).
+3. The forward itself, wrapped in `GuardedResponse`, which adds the `x-ratelimit-*` and
+   `x-gateway-budget-*` headers,
    records the bytes sent for the idempotency store, and — when the response ends, fails or
    the client leaves — releases the parallel lease, reconciles the TPM estimate with the
-   usage event (`observe_usage`, called by the Forwarder) and stores or releases the claim.
+   usage event (`observe_usage`, called by the Forwarder, which also puts the budget holds in
+   the event for accounting to settle) and stores or releases the claim. A budget hold that no
+   usage event carries (the request never reached a provider) is released here.
 """
 
 from __future__ import annotations
@@ -17,20 +21,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 
 import httpx
 import redis.asyncio as aioredis
 from gateway_common.redis import connect_redis
+from gateway_proto.v1.pricing_pb2 import ModelPricing
 from gateway_proto.v1.usage_pb2 import UsageEvent
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway_proxy import idempotency
 from gateway_proxy.auth import Principal
+from gateway_proxy.budget_index import BudgetIndex
+from gateway_proxy.budgets import BudgetPlanner, BudgetReleaser
 from gateway_proxy.idempotency import Claim, IdempotencyStore, StoredResponse
-from gateway_proxy.limits import Grant, Limits, RateLimiter, effective_limits
+from gateway_proxy.limits import BudgetUnavailable, Grant, Limits, RateLimiter, effective_limits
 from gateway_proxy.settings import ProxySettings
 from gateway_proxy.tokens import TokenEstimator
 
@@ -80,8 +87,12 @@ class Guards:
         defaults: Limits,
         limits_redis: aioredis.Redis | None = None,
         key_control: httpx.AsyncClient | None = None,
+        planner: BudgetPlanner | None = None,
+        releaser: BudgetReleaser | None = None,
     ) -> None:
         self.limiter = limiter
+        self._planner = planner
+        self._releaser = releaser
         # Clients the guards own and close at shutdown: limits' Redis, the key store's control client.
         self._limits_redis = limits_redis
         self._key_control = key_control
@@ -99,10 +110,14 @@ class Guards:
         endpoint: str,
         body: Mapping[str, object],
         forward: Forward,
+        *,
+        budgets: BudgetIndex | None = None,
+        pricing: ModelPricing | None = None,
     ) -> Response:
         """Serve one request through the guards; `forward` calls the provider.
 
         `context` is the request's RequestContext, the identity `observe_usage` is told.
+        `budgets` (the snapshot's hard budgets) and the model's `pricing` enable reservations.
         """
         claim: Claim | None = None
         key = idempotency.read_key(headers)
@@ -116,11 +131,24 @@ class Guards:
         flight = _InFlight(grant=None, claim=claim, record_limit=self.idempotency.max_bytes)
         try:
             limits = effective_limits(principal, self._defaults)
-            if limits.any:
+            reservation = None
+            if self._planner is not None and budgets is not None and pricing is not None:
+                reservation = self._planner.plan(
+                    budgets, principal.key_id, principal.tenant_id, pricing, endpoint, body
+                )
+            if limits.any or reservation is not None:
                 tokens = estimate_tokens(self._estimator, body) if limits.counts_tokens else 0
-                flight.grant = await self.limiter.admit(principal, limits, tokens)
+                flight.grant = await self.limiter.admit(principal, limits, tokens, reservation)
+                if reservation is not None:
+                    flight.grant.headers.update(reservation.headers())
             self._inflight[id(context)] = flight
             response = await forward()
+        except BudgetUnavailable as exc:
+            # The script may have run before the call timed out: drop a hold it may have left.
+            if self._releaser is not None:
+                self._spawn(self._releaser.release(exc.reservation))
+            self._finish(flight)
+            raise
         except BaseException:
             self._inflight.pop(id(context), None)
             self._finish(flight)
@@ -135,6 +163,11 @@ class Guards:
         flight.usage_error = event.error_code
         if flight.grant is not None:
             flight.grant.actual = event.usage.prompt_tokens + event.usage.completion_tokens
+            reservation = flight.grant.reservation
+            if reservation is not None:
+                event.reserved_micro_usd = reservation.amount
+                event.budget_holds.extend(reservation.holds())
+                reservation.reported = True
 
     async def close(self, timeout_s: float = 5.0) -> None:
         """Wait for the releases still in flight, then close the limits' Redis client (shutdown)."""
@@ -153,7 +186,10 @@ class Guards:
         """Release and store in a task: the request's own task may be being cancelled."""
         if flight.grant is None and flight.claim is None:
             return
-        task = asyncio.get_running_loop().create_task(self._settle(flight))
+        self._spawn(self._settle(flight))
+
+    def _spawn(self, work: Coroutine[None, None, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._finishing.add(task)
         task.add_done_callback(self._finishing.discard)
 
@@ -162,6 +198,9 @@ class Guards:
             if flight.grant.actual is None:
                 flight.grant.actual = 0  # never reached a provider: it used no tokens
             await self.limiter.release(flight.grant)
+            reservation = flight.grant.reservation
+            if reservation is not None and not reservation.reported and self._releaser is not None:
+                await self._releaser.release(reservation)
         claim = flight.claim
         if claim is None:
             return
@@ -187,7 +226,10 @@ def build_guards(
 
     `key_control` (the key store's client for control, if any) is closed with the guards.
     """
-    limits_redis = connect_redis(settings.redis_url, timeout_s=settings.rate_limit_redis_timeout_s)
+    # Each call is bounded by its own asyncio timeout (rate limits alone: the fast one; with a
+    # budget reservation: the longer one), so the socket timeout is only the outer backstop.
+    socket_timeout_s = max(settings.rate_limit_redis_timeout_s, settings.budget_redis_timeout_s)
+    limits_redis = connect_redis(settings.redis_url, timeout_s=socket_timeout_s)
     defaults = Limits(
         key_rpm=settings.default_key_rpm,
         key_tpm=settings.default_key_tpm,
@@ -202,7 +244,15 @@ def build_guards(
         lease_ttl_s=settings.rate_limit_lease_ttl_s,
         timeout_s=settings.rate_limit_redis_timeout_s,
         outage_retry_s=settings.rate_limit_outage_retry_s,
+        budget_timeout_s=settings.budget_redis_timeout_s,
+        budget_fail_open=settings.budget_fail_open,
     )
+    planner = BudgetPlanner(
+        estimator,
+        default_output_tokens=settings.budget_default_max_output_tokens,
+        hold_ttl_s=settings.budget_hold_ttl_s,
+    )
+    releaser = BudgetReleaser(limits_redis, timeout_s=settings.budget_redis_timeout_s)
     store = IdempotencyStore(
         redis,
         ttl_s=settings.idempotency_ttl_s,
@@ -210,11 +260,11 @@ def build_guards(
         lock_ttl_s=settings.timeout_total_s + 30,
         max_bytes=settings.idempotency_max_bytes,
     )
-    return Guards(limiter, store, estimator, defaults, limits_redis, key_control)
+    return Guards(limiter, store, estimator, defaults, limits_redis, key_control, planner, releaser)
 
 
 class GuardedResponse(Response):
-    """Wraps the forwarded response: rate-limit headers, recording, and the end-of-request hook."""
+    """Wraps the forwarded response: rate-limit and budget headers, recording, the end-of-request hook."""
 
     def __init__(self, inner: Response, flight: _InFlight, on_end: Callable[[], None]) -> None:
         self._inner = inner

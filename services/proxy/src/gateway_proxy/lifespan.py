@@ -17,12 +17,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import nats.errors
+import redis.asyncio as aioredis
 from gateway_common.names import KEY_INVALIDATE_SUBJECT
 from gateway_common.nats import NatsConnection, ensure_usage_stream
 from gateway_common.readiness import Readiness
 from gateway_common.redis import connect_redis
 from gateway_common.sealing import DataPlaneKeys
 from gateway_common.snapshots import SnapshotFollower
+from gateway_common.telemetry import active_tracer
 from gateway_proto.v1.config_pb2 import ConfigSnapshot
 from nats.aio.client import Client
 from nats.js.errors import Error as JetStreamError
@@ -30,11 +32,16 @@ from redis.exceptions import RedisError
 from starlette.applications import Starlette
 
 from gateway_proxy.auth import Authenticator
+from gateway_proxy.breaker import BreakerPolicy, CircuitBreakers
+from gateway_proxy.deployment_caps import DeploymentCaps
+from gateway_proxy.deployment_stats import DeploymentStats
 from gateway_proxy.forwarder import Forwarder
 from gateway_proxy.guards import build_guards
+from gateway_proxy.health_watch import HealthWatch
 from gateway_proxy.key_cache import KeyCache
 from gateway_proxy.keys import KeyResolver, build_key_store, clear_on_reconnect
 from gateway_proxy.metrics import ProxyMetrics
+from gateway_proxy.router import RetryPolicy, Router
 from gateway_proxy.runtime import Timeouts
 from gateway_proxy.settings import ProxySettings
 from gateway_proxy.snapshot import ConfigHolder
@@ -83,6 +90,8 @@ def make_lifespan(settings: ProxySettings, metrics: ProxyMetrics) -> Lifespan:
             "key-cache-reconnect-watch",
         )
         state.tasks.start(state.guards.limiter.renew_leases(), "rate-limit-lease-renewal")
+        if state.router.health is not None:
+            state.tasks.start(state.router.health.run(), "health-watch")
         log.info("proxy started", extra={"host": settings.proxy_host, "port": settings.proxy_port})
         try:
             yield {STATE_KEY: state}
@@ -134,8 +143,10 @@ def _build_state(settings: ProxySettings, metrics: ProxyMetrics, estimator: Toke
         spool=UsageSpool.open(
             settings.usage_spool_dir, max_bytes=settings.usage_spool_max_bytes, registry=metrics.registry
         ),
+        tracer=active_tracer("gateway_proxy.usage"),
     )
     http = create_upstream_client(settings)
+    router = build_router(settings, connection, redis, metrics)
     readiness = Readiness()
 
     async def redis_ready() -> bool:
@@ -166,6 +177,7 @@ def _build_state(settings: ProxySettings, metrics: ProxyMetrics, estimator: Toke
             http,
             publisher,
             metrics,
+            router,
             instance_id=instance_id,
             estimator=estimator,
             usage_observer=guards.observe_usage,
@@ -178,6 +190,36 @@ def _build_state(settings: ProxySettings, metrics: ProxyMetrics, estimator: Toke
         publisher=publisher,
         tasks=BackgroundTasks(),
         guards=guards,
+        router=router,
+    )
+
+
+def build_router(
+    settings: ProxySettings, nats: NatsConnection, redis: aioredis.Redis, metrics: ProxyMetrics
+) -> Router:
+    """The routing state: breakers, live stats, the health watch and the deployment caps."""
+    breakers = CircuitBreakers(
+        BreakerPolicy(
+            consecutive_failures=settings.breaker_consecutive_failures,
+            error_rate=settings.breaker_error_rate,
+            min_requests=settings.breaker_min_requests,
+            window_s=settings.breaker_window_s,
+            cooldown_s=settings.breaker_cooldown_s,
+            max_cooldown_s=settings.breaker_max_cooldown_s,
+        ),
+        on_transition=metrics.breaker_transition,
+    )
+    return Router(
+        breakers,
+        DeploymentStats(ewma_alpha=settings.routing_latency_ewma_alpha),
+        health=HealthWatch(nats, resync_s=settings.health_resync_s),
+        caps=DeploymentCaps(redis, timeout_s=settings.rate_limit_redis_timeout_s),
+        explore=settings.routing_latency_explore,
+        retry=RetryPolicy(
+            max_attempts=settings.routing_max_attempts,
+            backoff_s=settings.routing_retry_backoff_s,
+            max_wait_s=settings.routing_retry_max_wait_s,
+        ),
     )
 
 

@@ -8,12 +8,17 @@
 --   tpm  ZSET  member = "<lease id>:<tokens>", score = admission time (ms)
 --   tps  STRING running sum of the tokens in `tpm`
 --   par  ZSET  member = lease id,            score = lease expiry (ms)
+--   then 4 keys per hard budget: spent (STRING), reserved (STRING), holds (HASH), leases (ZSET)
 -- ARGV: lease_id, tokens (pre-call estimate), lease_ttl_ms, window_ms,
---       key rpm, key tpm, key max_parallel, tenant rpm, tenant tpm, tenant max_parallel (0 = off)
+--       key rpm, key tpm, key max_parallel, tenant rpm, tenant tpm, tenant max_parallel (0 = off),
+--       then, with budgets: hold_id, amount (micro-USD), hold_ttl_ms, and per budget
+--       limit (micro-USD), resets_at_ms (period end), expire_at_s (when its keys may go)
 --
 -- Returns {allowed, refused_limit, retry_after_ms,
---          req_limit, req_remaining, req_reset_ms, tok_limit, tok_remaining, tok_reset_ms}
+--          req_limit, req_remaining, req_reset_ms, tok_limit, tok_remaining, tok_reset_ms,
+--          then per budget the micro-USD left after this reservation}
 -- (the header figures are those of the most constrained scope; limit 0 = no such limit).
+-- A refused budget returns {0, 'budget', ms_until_reset, 0 x 6, budget_index, micro_usd_left}.
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -97,14 +102,34 @@ for s = 0, 1 do
   end
 end
 
--- ==== BUDGET RESERVATION SLOT (accounting issue) ========================================
--- The hard-budget reservation belongs here, after every rate limit passed and before anything
--- is written, so that a refused budget consumes no rate limit and a refused rate limit holds
--- no budget. Planned shape: KEYS[9..] = gw:budget:* counters and reservations, ARGV[11..] =
--- the estimated max cost in micro-USD per budget scope; refuse with
--- { 0, '<scope>_budget', retry_ms, ... } when spent + reserved + estimate > limit, else
--- HINCRBY the reservation under `lease_id` (settled by accounting with the actual cost).
--- ===========================================================================================
+-- Hard budgets (budgets.py; key layout in gateway_common.budget_holds), checked after every
+-- rate limit passed and before anything is written: a refused budget consumes no rate limit and
+-- a refused rate limit holds no budget. Holds whose lease expired (their proxy died, their
+-- usage never settled) are dropped first.
+local nbudgets = (#KEYS - 8) / 4
+local hold_id, amount, hold_ttl = ARGV[11], tonumber(ARGV[12] or '0'), tonumber(ARGV[13] or '0')
+local left_after = {}
+for b = 1, nbudgets do
+  local k, a = 8 + (b - 1) * 4, 13 + (b - 1) * 3
+  local spent_key, reserved_key, holds_key, leases_key = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]
+  local limit, resets_ms = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local stale = redis.call('ZRANGEBYSCORE', leases_key, '-inf', now)
+  for _, id in ipairs(stale) do
+    local held = redis.call('HGET', holds_key, id)
+    if held then
+      redis.call('HDEL', holds_key, id)
+      redis.call('DECRBY', reserved_key, held)
+    end
+  end
+  if #stale > 0 then redis.call('ZREMRANGEBYSCORE', leases_key, '-inf', now) end
+  local spent = tonumber(redis.call('GET', spent_key) or '0')
+  local reserved = math.max(tonumber(redis.call('GET', reserved_key) or '0'), 0)
+  local left = limit - spent - reserved
+  if amount > left then
+    return { 0, 'budget', math.max(resets_ms - now, 0), 0, 0, 0, 0, 0, 0, b, math.max(left, 0) }
+  end
+  left_after[b] = left - amount
+end
 
 -- Phase 2: admit — record the request in every enabled limit.
 for s = 0, 1 do
@@ -127,4 +152,18 @@ for s = 0, 1 do
   end
 end
 
-return { 1, '', 0, req.limit, req.remaining, req.reset, tok.limit, tok.remaining, tok.reset }
+local result = { 1, '', 0, req.limit, req.remaining, req.reset, tok.limit, tok.remaining, tok.reset }
+for b = 1, nbudgets do
+  local k, a = 8 + (b - 1) * 4, 13 + (b - 1) * 3
+  local reserved_key, holds_key, leases_key = KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]
+  local expire_at = ARGV[a + 3]
+  -- The amount as sent: Lua would print a number past 14 digits in exponent form.
+  redis.call('HSET', holds_key, hold_id, ARGV[12])
+  redis.call('ZADD', leases_key, now + hold_ttl, hold_id)
+  redis.call('INCRBY', reserved_key, ARGV[12])
+  redis.call('EXPIREAT', holds_key, expire_at)
+  redis.call('EXPIREAT', leases_key, expire_at)
+  redis.call('EXPIREAT', reserved_key, expire_at)
+  result[9 + b] = left_after[b]
+end
+return result

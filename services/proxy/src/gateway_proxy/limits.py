@@ -6,6 +6,8 @@ records the admission only when every limit passes. Parallel slots are leases (a
 scored by expiry) that this process renews while the request runs and releases when it ends;
 the release also reconciles the TPM entry from the pre-call estimate to the actual usage
 (`limits_release.lua`). A process that dies holds its slots at most `RATE_LIMIT_LEASE_TTL_S`.
+The same admission call takes the request's hard-budget reservation when one applies
+(`budgets.py`); refused, it raises QuotaExceeded, and without Redis it cannot fall back locally.
 
 Limits come from the KeyRecord (`key_limits`, `tenant_limits`); 0 there means "use the
 `DEFAULT_*` setting", a negative value means unlimited, and a `DEFAULT_*` of 0 is unlimited.
@@ -35,7 +37,8 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway_proxy.auth import Principal
-from gateway_proxy.errors import RateLimited
+from gateway_proxy.budgets import Reservation
+from gateway_proxy.errors import RateLimited, ServiceUnavailable
 from gateway_proxy.limits_local import LocalLimiter
 
 log = logging.getLogger(__name__)
@@ -129,6 +132,7 @@ class Grant:
     local: bool = False
     actual: int | None = None  # set from the usage event when the request reached a provider
     released: bool = field(default=False)
+    reservation: Reservation | None = None  # the hard-budget hold taken in the same call
 
 
 def format_reset(ms: int) -> str:
@@ -157,9 +161,22 @@ def rate_headers(result: list[object]) -> dict[str, str]:
     return headers
 
 
+class BudgetUnavailable(ServiceUnavailable):
+    """Redis could not take a budget reservation; the script may still have run, so the guards
+    release the reservation's hold in the background (a hold that is not there is a no-op)."""
+
+    def __init__(self, message: str, *, code: str, reservation: Reservation) -> None:
+        super().__init__(message, code=code)
+        self.reservation = reservation
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def refusal(result: list[object]) -> RateLimited:
     """The 429 for a refused admission, with Retry-After (whole seconds, at least 1)."""
-    which = result[1].decode() if isinstance(result[1], bytes) else str(result[1])
+    which = _text(result[1])
     retry_ms = int(str(result[2]))
     headers = rate_headers(result)
     headers["retry-after"] = str(max(1, math.ceil(retry_ms / 1000)))
@@ -189,8 +206,12 @@ class RateLimiter:
         lease_ttl_s: float = 30.0,
         timeout_s: float = 0.05,
         outage_retry_s: float = 1.0,
+        budget_timeout_s: float = 1.0,
+        budget_fail_open: bool = False,
     ) -> None:
         self._redis = redis
+        self._budget_timeout_s = budget_timeout_s
+        self._budget_fail_open = budget_fail_open
         self._admit = redis.register_script(_ADMIT_LUA)
         self._release = redis.register_script(_RELEASE_LUA)
         self._renew = redis.register_script(_RENEW_LUA)
@@ -207,25 +228,49 @@ class RateLimiter:
         """Whether limits are currently enforced locally (Redis unreachable)."""
         return time.monotonic() < self._redis_down_until
 
-    async def admit(self, principal: Principal, limits: Limits, tokens: int) -> Grant:
-        """Admit one request or raise RateLimited (429); `tokens` is the pre-call estimate."""
+    async def admit(
+        self, principal: Principal, limits: Limits, tokens: int, reservation: Reservation | None = None
+    ) -> Grant:
+        """Admit one request or raise RateLimited / QuotaExceeded (429); `tokens` is the estimate.
+
+        With a `reservation` the same script also holds its amount against the hard budgets.
+        A reservation cannot be decided locally: while Redis is unreachable such a request is
+        refused with BudgetUnavailable (503), or served unreserved when `budget_fail_open`.
+        """
         lease_id = uuid.uuid4().hex
         keys = limit_keys(principal.key_id, principal.tenant_id)
         if not self.degraded:
             args: list[str | int] = [lease_id, tokens, self._lease_ttl_ms, WINDOW_MS, *limits.as_args()]
+            timeout_s = self._timeout_s
+            if reservation is not None:
+                keys = keys + reservation.keys()
+                args += reservation.args()
+                timeout_s = max(timeout_s, self._budget_timeout_s)
             try:
-                async with asyncio.timeout(self._timeout_s):
+                async with asyncio.timeout(timeout_s):
                     result = list(await self._admit(keys=keys, args=args))
             except _REDIS_FAILURES as exc:
                 self._went_down(exc)
             else:
                 self._came_back()
                 if int(result[0]) != 1:
+                    if reservation is not None and _text(result[1]) == "budget":
+                        raise reservation.refusal(int(str(result[9])), int(str(result[10])))
                     raise refusal(result)
-                grant = Grant(lease_id, keys, limits, tokens, rate_headers(result))
+                grant = Grant(lease_id, keys[:8], limits, tokens, rate_headers(result))
+                if reservation is not None:
+                    reservation.admitted(result[9:])
+                    grant.reservation = reservation
                 if limits.key_parallel or limits.tenant_parallel:
                     self._active[lease_id] = grant
                 return grant
+            keys = keys[:8]
+        if reservation is not None and not self._budget_fail_open:
+            raise BudgetUnavailable(
+                "Budgets cannot be checked right now; the request was not sent. Please retry.",
+                code="budget_unavailable",
+                reservation=reservation,
+            )
         result = self._local.admit(lease_id, keys, limits.as_args(), tokens)
         if int(str(result[0])) != 1:
             raise refusal(result)
@@ -237,6 +282,8 @@ class RateLimiter:
             return
         grant.released = True
         self._active.pop(grant.lease_id, None)
+        if not grant.limits.any:
+            return  # admitted for its budget reservation only: no rate-limit state to free
         actual = grant.estimate if grant.actual is None else grant.actual
         if grant.local:
             self._local.release(grant.lease_id, grant.keys, grant.estimate, actual)

@@ -3,8 +3,13 @@
 Choice: one `CollectorRegistry` per `create_app()` (not prometheus_client's global REGISTRY),
 handed to the middleware and the lifespan state. Metric objects are created once per app, so
 building several apps in one process (tests) never hits "duplicated timeseries", and nothing
-lives in module globals. With several Granian workers each worker exposes its own numbers on
-/metrics; a scraper sees one worker per scrape (multiprocess aggregation is a later concern).
+lives in module globals.
+
+With several Granian workers, `python -m gateway_proxy` points PROMETHEUS_MULTIPROC_DIR at a
+fresh directory before the workers start: prometheus_client then keeps every metric value in
+per-process files there, and /metrics merges all workers' files (`MultiProcessCollector`), so
+a scrape answers for the whole proxy whichever worker serves it. Gauges are then reported per
+worker (a `pid` label; dashboards sum or max them), and the process/GC collectors are left out.
 
 Label cardinality is bounded: `model` is the alias only when the snapshot knows it (otherwise
 `unknown`), `route` is the route template, never the raw path.
@@ -21,8 +26,11 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.gc_collector import GCCollector
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
+
+from gateway_proxy.breaker import BreakerState
 
 # Latency buckets from sub-millisecond (gateway overhead) to minutes (long generations).
 _LATENCY_BUCKETS = (
@@ -45,12 +53,14 @@ _LATENCY_BUCKETS = (
     300,
 )
 _OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5)
+_BREAKER_LEVEL = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
 
 
 class ProxyMetrics:
     """The proxy's metric objects and the registry that renders them."""
 
-    def __init__(self) -> None:
+    def __init__(self, multiprocess_dir: str = "") -> None:
+        self.multiprocess_dir = multiprocess_dir
         self.registry = CollectorRegistry(auto_describe=True)
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
@@ -82,6 +92,20 @@ class ProxyMetrics:
             buckets=_OVERHEAD_BUCKETS,
             registry=self.registry,
         )
+        self.time_to_first_token = Histogram(
+            "gateway_proxy_time_to_first_token_seconds",
+            "Streams: time from request arrival to the first content event relayed, by provider.",
+            ["provider"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.error_responses = Counter(
+            "gateway_proxy_error_responses",
+            "Requests answered with a gateway error, by error code (rate_limit_exceeded and "
+            "insufficient_quota are the rate-limit and budget refusals).",
+            ["code"],
+            registry=self.registry,
+        )
         self.upstream_errors = Counter(
             "gateway_proxy_upstream_errors",
             "Upstream failures by provider and error code.",
@@ -105,12 +129,40 @@ class ProxyMetrics:
             "Usage events waiting to be published.",
             registry=self.registry,
         )
+        self.failovers = Counter(
+            "gateway_proxy_failovers",
+            "Attempts that failed before the first byte and moved on, by routing verdict.",
+            ["verdict"],
+            registry=self.registry,
+        )
+        self.breaker_transitions = Counter(
+            "gateway_proxy_breaker_transitions",
+            "Circuit-breaker state changes, by the state entered.",
+            ["state"],
+            registry=self.registry,
+        )
+        self.breaker_state = Gauge(
+            "gateway_proxy_breaker_state",
+            "Circuit-breaker state per deployment: 0 closed, 1 half-open, 2 open.",
+            ["deployment"],
+            registry=self.registry,
+        )
         self.config_revision = Gauge(
             "gateway_proxy_config_revision",
             "Revision of the config snapshot in use (0 before the first).",
             registry=self.registry,
         )
 
+    def breaker_transition(self, deployment_id: str, state: BreakerState) -> None:
+        """Circuit-breaker hook: count the transition and publish the deployment's state."""
+        self.breaker_transitions.labels(state.value).inc()
+        self.breaker_state.labels(deployment_id).set(_BREAKER_LEVEL[state])
+
     def render(self) -> tuple[bytes, str]:
-        """The text exposition and its content type, for GET /metrics."""
+        """The text exposition and its content type, for GET /metrics: every worker's metrics
+        when several workers share a multiprocess directory, else this process's registry."""
+        if self.multiprocess_dir:
+            merged = CollectorRegistry()
+            MultiProcessCollector(merged, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+            return generate_latest(merged), CONTENT_TYPE_LATEST
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -1,6 +1,12 @@
 """Relaying an upstream SSE stream to the client, event by event, and never silently.
 
-`SSERelayResponse` is an ASGI response that owns an open upstream `httpx.Response`:
+`start_stream` reads an upstream stream up to its first event that commits to an answer (text,
+a tool call, a finish, usage or the end marker); the role-only opening chunk and comments are
+held back. Until then nothing has reached the client, so a failure — an error event, a cut
+connection, an idle upstream — raises `StreamStartFailed` and the forwarder fails over.
+
+`SSERelayResponse` is an ASGI response that owns an open upstream `httpx.Response` and the
+events `start_stream` held back:
 
 - each upstream chunk goes through the adapter's incremental parser and every completed event
   is sent at once (the exact upstream bytes; nothing is buffered beyond one partial event);
@@ -19,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -49,6 +55,84 @@ class StreamOutcome:
     streamed_text: list[str] = field(default_factory=list)
 
 
+# Events held back before the stream commits; an upstream that sends more preamble commits anyway.
+_MAX_PRELUDE_EVENTS = 16
+
+
+@dataclass(slots=True)
+class StreamStart:
+    """An upstream stream that has committed: the rest of its bytes and the events held back."""
+
+    chunks: AsyncIterator[bytes]
+    prelude: list[StreamEvent]
+    first_event_at: float  # perf_counter when the committing event arrived
+
+
+class StreamStartFailed(Exception):
+    """The upstream stream failed before its first committing event (nothing was sent)."""
+
+    def __init__(self, code: str, message: str, error: ProviderError | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.error = error
+
+
+async def start_stream(upstream: httpx.Response, parser: StreamParser, deadline: float) -> StreamStart:
+    """Read `upstream` until it commits to an answer; raise StreamStartFailed if it fails first."""
+    chunks = upstream.aiter_bytes()
+    prelude: list[StreamEvent] = []
+    committed = False
+    try:
+        async with asyncio.timeout_at(deadline):
+            async for chunk in chunks:
+                # Every event of the chunk is kept: those after the committing one are relayed too.
+                for event in parser.feed(chunk):
+                    if event.error is not None and not committed:
+                        raise StreamStartFailed(
+                            event.error.code or event.error.type, event.error.message, event.error
+                        )
+                    prelude.append(event)
+                    committed = committed or _commits(event)
+                if committed or len(prelude) >= _MAX_PRELUDE_EVENTS:
+                    return StreamStart(chunks, prelude, time.perf_counter())
+    except TimeoutError as exc:
+        raise StreamStartFailed("stream_total_timeout", "The stream exceeded the total time limit.") from exc
+    except httpx.ReadTimeout as exc:
+        raise StreamStartFailed("stream_idle_timeout", "The upstream sent no event in time.") from exc
+    except (httpx.TransportError, httpx.StreamError, SSEError) as exc:
+        raise StreamStartFailed(
+            "upstream_stream_interrupted", "The upstream stream broke before its first event."
+        ) from exc
+    raise StreamStartFailed(
+        "upstream_stream_interrupted", "The upstream stream ended before its first event."
+    )
+
+
+def _commits(event: StreamEvent) -> bool:
+    """Whether relaying `event` commits the answer (anything beyond an empty opening chunk)."""
+    if event.is_done or event.usage is not None:
+        return True
+    data = event.data
+    if not isinstance(data, dict):
+        return False
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        return bool(data) and "choices" not in data  # another endpoint's event shape
+    return any(_choice_commits(choice) for choice in choices if isinstance(choice, Mapping))
+
+
+def _choice_commits(choice: Mapping[str, object]) -> bool:
+    if choice.get("finish_reason") or choice.get("text"):
+        return True
+    delta = choice.get("delta")
+    if not isinstance(delta, Mapping):
+        return False
+    return bool(
+        delta.get("content") or delta.get("tool_calls") or delta.get("refusal") or delta.get("function_call")
+    )
+
+
 def select_events(events: Sequence[StreamEvent], *, include_usage: bool, outcome: StreamOutcome) -> bytes:
     """The bytes to forward for `events`: all of them, minus the usage-only chunk if unwanted."""
     parts: list[bytes] = []
@@ -74,6 +158,7 @@ class SSERelayResponse(Response):
         self,
         upstream: httpx.Response,
         parser: StreamParser,
+        start: StreamStart,
         *,
         include_usage: bool,
         deadline: float,
@@ -84,6 +169,7 @@ class SSERelayResponse(Response):
         self.init_headers(SSE_HEADERS)
         self._upstream = upstream
         self._parser = parser
+        self._start = start
         self._include_usage = include_usage
         self._deadline = deadline  # event-loop time at which the stream is cut off
         self._on_finish = on_finish
@@ -105,9 +191,13 @@ class SSERelayResponse(Response):
     async def _relay(self, send: Send, outcome: StreamOutcome) -> None:
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         tail: bytes | None = None
+        first = select_events(self._start.prelude, include_usage=self._include_usage, outcome=outcome)
+        if first:
+            outcome.first_event_at = self._start.first_event_at
+            await send({"type": "http.response.body", "body": first, "more_body": True})
         try:
             async with asyncio.timeout_at(self._deadline):
-                async for chunk in self._upstream.aiter_bytes():
+                async for chunk in self._start.chunks:
                     body = select_events(
                         self._parser.feed(chunk), include_usage=self._include_usage, outcome=outcome
                     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from gateway_common.sealing import DataPlaneKeys, SealingError
-from gateway_proto.v1.config_pb2 import ConfigSnapshot, Model, RateLimits, RoutingStrategy
+from gateway_proto.v1.config_pb2 import ConfigSnapshot, Deployment, Model, RateLimits, RoutingStrategy
 from gateway_proto.v1.pricing_pb2 import ModelPricing
 from gateway_providers import (
     DeploymentTarget,
@@ -24,6 +24,8 @@ from gateway_providers import (
     UnknownProviderError,
     get_adapter,
 )
+
+from gateway_proxy.budget_index import BudgetIndex, index_budgets
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,10 @@ class DeploymentRuntime:
     priority: int
     provider: ProviderRuntime
     target: DeploymentTarget
+    # The provider account's own caps on this deployment (0: none) and its price (None: unknown).
+    rpm_limit: int = 0
+    tpm_limit: int = 0
+    cost: ModelPricing | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +103,8 @@ class RuntimeConfig:
     default_key_limits: RateLimits
     default_tenant_limits: RateLimits
     unusable_providers: frozenset[str] = field(default_factory=frozenset)
+    # Hard budgets by key and tenant (budget_index.py), reserved by the guards.
+    budgets: BudgetIndex = field(default_factory=BudgetIndex)
 
     def model(self, name: str) -> ModelRuntime | None:
         """The model a client calls `name` (its alias), or None."""
@@ -132,6 +140,7 @@ def build_runtime_config(snapshot: ConfigSnapshot, keys: DataPlaneKeys, defaults
             ),
         )
 
+    models_by_id = {model.id: model for model in snapshot.models}
     deployments: dict[str, DeploymentRuntime] = {}
     for dep in snapshot.deployments:
         provider_rt = providers.get(dep.provider_id)
@@ -145,6 +154,9 @@ def build_runtime_config(snapshot: ConfigSnapshot, keys: DataPlaneKeys, defaults
             priority=dep.priority,
             provider=provider_rt,
             target=DeploymentTarget(upstream_model=dep.upstream_model, provider=provider_rt.config),
+            rpm_limit=dep.rpm_limit,
+            tpm_limit=dep.tpm_limit,
+            cost=_deployment_cost(dep, models_by_id.get(dep.model_id)),
         )
 
     routes = {route.model_id: route for route in snapshot.routes}
@@ -183,7 +195,17 @@ def build_runtime_config(snapshot: ConfigSnapshot, keys: DataPlaneKeys, defaults
         default_key_limits=snapshot.default_key_limits,
         default_tenant_limits=snapshot.default_tenant_limits,
         unusable_providers=frozenset(unusable),
+        budgets=index_budgets(snapshot.budgets),
     )
+
+
+def _deployment_cost(dep: Deployment, model: Model | None) -> ModelPricing | None:
+    """What the provider charges for `dep`: its own cost when set, else its model's pricing."""
+    if dep.HasField("cost") and dep.cost.priced:
+        return dep.cost
+    if model is not None and model.pricing.priced:
+        return model.pricing
+    return None
 
 
 def _model_timeouts(model: Model, defaults: Timeouts) -> Timeouts:

@@ -23,6 +23,10 @@ class ProxySettings(GatewaySettings):
     proxy_host: str = "127.0.0.1"
     proxy_port: int = Field(default=8080, ge=1, le=65535)
     proxy_workers: int = Field(default=1, ge=1)
+    # Directory where several workers' metrics are aggregated (prometheus_client's multiprocess
+    # mode), so /metrics answers for all workers. `python -m gateway_proxy` makes a fresh one
+    # when PROXY_WORKERS > 1 and this is empty; a directory given here is emptied at start.
+    prometheus_multiproc_dir: str = ""
     # Seconds Granian waits for in-flight requests and the usage flush on SIGTERM.
     proxy_shutdown_timeout_s: float = Field(default=30.0, gt=0)
 
@@ -71,7 +75,7 @@ class ProxySettings(GatewaySettings):
     # Usage events: bounded in-memory queue, publish timeout, and the shutdown flush budget.
     usage_queue_size: int = Field(default=100_000, ge=1)
     usage_publish_timeout_s: float = Field(default=2.0, gt=0)
-    usage_publish_concurrency: int = Field(default=64, ge=1)
+    usage_publish_concurrency: int = Field(default=1024, ge=1)
     usage_flush_timeout_s: float = Field(default=10.0, gt=0)
     # On-disk spool for usage events NATS could not take (spool.py): one slot per process under
     # this directory (relative to the working directory), bounded in bytes, alert at 80 %.
@@ -98,3 +102,39 @@ class ProxySettings(GatewaySettings):
     # Idempotency-Key: how long a response is replayed, and the largest response recorded.
     idempotency_ttl_s: int = Field(default=86_400, ge=60)
     idempotency_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    # Hard budgets (budgets.py; the README's "Budgets"): how long a request's reservation waits
+    # for accounting to settle it; one nobody releases (a crashed proxy, a lost event) expires then.
+    budget_hold_ttl_s: float = Field(default=900.0, ge=10.0)
+    # Completion tokens reserved for a chat/completions request that sets no max_tokens.
+    budget_default_max_output_tokens: int = Field(default=4096, ge=1)
+    # Timeout of the admission call when a hard budget applies (a reservation cannot be decided
+    # locally, so it waits longer than the rate limits' fast-failing call).
+    budget_redis_timeout_s: float = Field(default=1.0, gt=0)
+    # Redis unreachable: refuse requests under a hard budget with 503 (false), or serve them
+    # unreserved (true) and rely on accounting's alerts.
+    budget_fail_open: bool = False
+
+    # Routing and failover (issue 8; see the README's "Routing and failover" section).
+    # Upstream attempts per request, across deployments and fallback models (≥ 1).
+    routing_max_attempts: int = Field(default=6, ge=1, le=20)
+    # Backoff before re-trying a deployment already tried for this request: base * 2^n with full
+    # jitter, at least the provider's Retry-After, and never more than the cap (a longer
+    # Retry-After makes that deployment skip instead).
+    routing_retry_backoff_s: float = Field(default=0.05, ge=0)
+    routing_retry_max_wait_s: float = Field(default=2.0, ge=0)
+    # Lowest-latency strategy: EWMA weight of a new time-to-first-token sample, and how often a
+    # random deployment is tried instead so every deployment's figure stays current.
+    routing_latency_ewma_alpha: float = Field(default=0.3, gt=0, le=1)
+    routing_latency_explore: float = Field(default=0.05, ge=0, le=1)
+    # Circuit breaker per deployment (passive signals): opens after N consecutive failures, or
+    # when at least `min_requests` calls of the window failed at `error_rate` or more; stays open
+    # for the cooldown (or the provider's Retry-After), doubling on each failed half-open trial.
+    breaker_consecutive_failures: int = Field(default=5, ge=1)
+    breaker_error_rate: float = Field(default=0.5, gt=0, le=1)
+    breaker_min_requests: int = Field(default=20, ge=1)
+    breaker_window_s: float = Field(default=30.0, gt=0)
+    breaker_cooldown_s: float = Field(default=10.0, gt=0)
+    breaker_max_cooldown_s: float = Field(default=300.0, gt=0)
+    # The health service's verdicts (NATS KV gateway_health): the watch is rebuilt this often.
+    health_resync_s: float = Field(default=60.0, gt=0)

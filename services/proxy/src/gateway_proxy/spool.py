@@ -74,6 +74,10 @@ class SpoolMetrics:
             ["outcome"],
             registry=registry,
         )
+        # Exported at 0 from the start (also with several workers, where a series exists only
+        # once touched), so alerts and rate() see the series before the first outage.
+        for outcome in ("spooled", "replayed", "dropped", "corrupt"):
+            self.events.labels(outcome)
 
 
 def encode_record(payload: bytes) -> bytes:

@@ -15,6 +15,7 @@ from gateway_proxy.auth import Authenticator
 from gateway_proxy.forwarder import Forwarder
 from gateway_proxy.guards import Guards
 from gateway_proxy.metrics import ProxyMetrics
+from gateway_proxy.router import Router
 from gateway_proxy.settings import ProxySettings
 from gateway_proxy.snapshot import ConfigHolder
 from gateway_proxy.tasks import BackgroundTasks
@@ -40,6 +41,7 @@ class ProxyState:
     publisher: UsagePublisher
     tasks: BackgroundTasks
     guards: Guards
+    router: Router
 
 
 def proxy_state(connection: HTTPConnection) -> ProxyState:

@@ -12,11 +12,13 @@ from __future__ import annotations
 from http.cookiejar import DefaultCookiePolicy
 
 import httpx
+from gateway_common.telemetry import active_tracer
 from gateway_providers import UpstreamRequest
 
 from gateway_proxy.aiohttp_transport import GatewayAiohttpTransport
 from gateway_proxy.errors import GatewayError, UpstreamFailed, UpstreamTimeout
 from gateway_proxy.settings import ProxySettings
+from gateway_proxy.upstream_tracing import UPSTREAM_LABELS, TracingTransport, UpstreamLabels
 
 USER_AGENT = "open-model-gateway/0.1"
 
@@ -28,10 +30,14 @@ def create_upstream_client(settings: ProxySettings) -> httpx.AsyncClient:
         max_keepalive_connections=settings.upstream_max_keepalive,
         keepalive_expiry=settings.upstream_keepalive_expiry_s,
     )
+    # aiohttp's pool instead of httpcore's (aiohttp_transport.py says why). aiohttp caps
+    # connections and idle time; it has no separate cap on idle keep-alive connections.
+    transport: httpx.AsyncBaseTransport = GatewayAiohttpTransport(limits=limits, trust_env=False)
+    tracer = active_tracer(__name__)
+    if tracer is not None:
+        transport = TracingTransport(transport, tracer)
     client = httpx.AsyncClient(
-        # aiohttp's pool instead of httpcore's (aiohttp_transport.py says why). aiohttp caps
-        # connections and idle time; it has no separate cap on idle keep-alive connections.
-        transport=GatewayAiohttpTransport(limits=limits, trust_env=False),
+        transport=transport,
         timeout=httpx.Timeout(settings.timeout_upstream_s, connect=settings.timeout_connect_s),
         follow_redirects=False,
         trust_env=False,
@@ -49,12 +55,15 @@ def build_httpx_request(
     connect_s: float,
     read_s: float,
     stream: bool,
+    provider: str = "",
+    model: str = "",
 ) -> httpx.Request:
     """An httpx request carrying exactly the adapter's headers and body, with its timeouts.
 
     `read_s` bounds the wait for each read: the whole answer for a sync call, the gap between
     two events (idle timeout) for a stream. Streams ask for an uncompressed body so no
-    decompressor holds back events.
+    decompressor holds back events. `provider` (type) and `model` (upstream model), when given,
+    label the provider call's trace span (upstream_tracing.py).
     """
     headers = httpx.Headers(upstream.headers)
     if stream:
@@ -66,6 +75,7 @@ def build_httpx_request(
         headers=headers,
         content=upstream.body,
         timeout=httpx.Timeout(read_s, connect=connect_s, pool=connect_s),
+        extensions={UPSTREAM_LABELS: UpstreamLabels(provider, model)} if provider else None,
     )
 
 

@@ -13,6 +13,11 @@ connected, deleting each segment once JetStream acknowledged all of it. Replays 
 the stream's duplicate window, so a replay never double counts. Without a spool, failed events
 stay queued and are retried with backoff.
 
+With tracing on (`tracer` given), `submit` remembers the request's trace context and each
+publish is a PRODUCER span in that trace whose context travels in the message headers
+(`traceparent`), so accounting's consume joins the request's trace. An event replayed from the
+spool, or retried after a failed publish, is published in a trace of its own.
+
 `close` flushes what is queued within a time budget on shutdown, spools what it could not
 publish, and reports how many events were lost (neither published nor spooled).
 """
@@ -26,8 +31,11 @@ import logging
 import nats.errors
 from gateway_common.names import USAGE_SUBJECT
 from gateway_common.nats import NatsConnection, ensure_usage_stream
+from gateway_common.telemetry import inject_trace_context
 from gateway_proto.v1.usage_pb2 import UsageEvent
 from nats.js.errors import Error as JetStreamError
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 
 from gateway_proxy.metrics import ProxyMetrics
 from gateway_proxy.spool import SpooledEvent, UsageSpool
@@ -53,6 +61,7 @@ class UsagePublisher:
         publish_timeout_s: float,
         concurrency: int,
         spool: UsageSpool | None = None,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self._nats = nats
         self._metrics = metrics
@@ -64,6 +73,9 @@ class UsagePublisher:
         self._task: asyncio.Task[None] | None = None
         self._spool = spool
         self._replay_task: asyncio.Task[None] | None = None
+        self._tracer = tracer
+        # Tracing only: request id -> the trace context its event was submitted in.
+        self._trace_contexts: dict[str, otel_context.Context] = {}
 
     @property
     def pending(self) -> int:
@@ -81,6 +93,19 @@ class UsagePublisher:
             return
         self._metrics.usage_events.labels("queued").inc()
         self._metrics.usage_queue_depth.set(self._queue.qsize())
+        if event.time_to_first_token_us > 0:
+            self._metrics.time_to_first_token.labels(event.provider).observe(
+                event.time_to_first_token_us / 1e6
+            )
+        if self._tracer is not None:
+            self._remember_trace_context(event.request_id)
+
+    def _remember_trace_context(self, request_id: str) -> None:
+        contexts = self._trace_contexts
+        contexts[request_id] = otel_context.get_current()
+        # Events spooled without a publish attempt (NATS down) never claim theirs: keep the newest.
+        if len(contexts) > self._queue.maxsize:
+            del contexts[next(iter(contexts))]
 
     def start(self) -> None:
         """Start the publishing task (and the spool's replay task when there is a spool)."""
@@ -176,12 +201,35 @@ class UsagePublisher:
             log.info("replayed a usage spool segment", extra={"replayed_events": len(events)})
 
     async def _publish(self, event: QueuedEvent) -> bool:
+        if self._tracer is None:
+            return await self._publish_with_headers(event, {"Nats-Msg-Id": event.request_id})
+        # Claimed by the first attempt: a retry or a replay is published in a trace of its own.
+        parent = self._trace_contexts.pop(event.request_id, None)
+        with self._tracer.start_as_current_span(
+            f"{USAGE_SUBJECT} publish",
+            context=parent,
+            kind=trace.SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": USAGE_SUBJECT,
+                "messaging.message.id": event.request_id,
+            },
+        ) as span:
+            headers = {"Nats-Msg-Id": event.request_id}
+            inject_trace_context(headers)
+            published = await self._publish_with_headers(event, headers)
+            if not published:
+                span.set_status(trace.StatusCode.ERROR, "not acknowledged")
+            return published
+
+    async def _publish_with_headers(self, event: QueuedEvent, headers: dict[str, str]) -> bool:
         try:
             ack = await self._nats.jetstream.publish(
                 USAGE_SUBJECT,
                 event.payload,
                 timeout=self._publish_timeout_s,
-                headers={"Nats-Msg-Id": event.request_id},
+                headers=headers,
             )
         except nats.errors.NoRespondersError:
             # No stream captures the subject (deleted, or JetStream restarted empty): recreate it.

@@ -83,7 +83,12 @@ STANDARD_MODELS = (
     ),
     FakeModel(
         "demo-idle",
-        fake_headers={"x-fake-stream-chunks": "3", "x-fake-chunk-delay-ms": "1500"},
+        fake_headers={"x-fake-stream-chunks": "3", "x-fake-stall-after": "2"},
+        timeouts=TimeoutsProto(stream_idle_ms=300),
+    ),
+    FakeModel(
+        "demo-idle-early",
+        fake_headers={"x-fake-stream-chunks": "3", "x-fake-stall-after": "1"},
         timeouts=TimeoutsProto(stream_idle_ms=300),
     ),
     FakeModel("secret-model"),

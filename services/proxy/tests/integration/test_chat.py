@@ -161,6 +161,8 @@ async def test_mid_stream_upstream_drop_becomes_an_sse_error_event(running: Harn
 
 
 async def test_stream_idle_timeout_becomes_an_sse_error_event(running: Harness) -> None:
+    # The upstream stalls after its first content: too late for failover, so the 200 stream
+    # ends with an error event.
     key, _ = await running.create_key()
     client = running.client(key)
     stream = await client.chat.completions.create(
@@ -169,4 +171,17 @@ async def test_stream_idle_timeout_becomes_an_sse_error_event(running: Harness) 
     with pytest.raises(openai.APIError) as raised:
         async for _ in stream:
             pass
+    assert raised.value.code == "stream_idle_timeout"
+
+
+async def test_stream_idle_before_its_first_content_is_a_504_not_a_broken_200(running: Harness) -> None:
+    # Only the role chunk came before the stall: nothing reached the client, so the failure is
+    # an ordinary error response (after failover found no other deployment).
+    key, _ = await running.create_key()
+    client = running.client(key)
+    with pytest.raises(openai.APIStatusError) as raised:
+        await client.chat.completions.create(
+            model="demo-idle-early", messages=[{"role": "user", "content": "a b c"}], stream=True
+        )
+    assert raised.value.status_code == 504
     assert raised.value.code == "stream_idle_timeout"

@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import orjson
+import pytest
 from gateway_providers import Endpoint, get_adapter
-from gateway_proxy.relay import SSERelayResponse, StreamOutcome
+from gateway_proxy.relay import SSERelayResponse, StreamOutcome, StreamStartFailed, start_stream
 from starlette.types import Message
 
 CHUNK = (
@@ -20,6 +21,11 @@ USAGE = (
     b'"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}\n\n'
 )
 DONE = b"data: [DONE]\n\n"
+ROLE = (
+    b'data: {"id":"c1","object":"chat.completion.chunk",'
+    b'"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n'
+)
+OVERLOADED = b'data: {"error":{"message":"overloaded","type":"server_error","code":"overloaded"}}\n\n'
 
 
 class Upstream(httpx.AsyncByteStream):
@@ -80,8 +86,9 @@ async def relay(
     response = httpx.Response(200, stream=upstream, headers={"content-type": "text/event-stream"})
     parser = get_adapter("openai").new_stream_parser(Endpoint.CHAT_COMPLETIONS)
     deadline = asyncio.get_running_loop().time() + total_s
+    start = await start_stream(response, parser, deadline)
     relay_response = SSERelayResponse(
-        response, parser, include_usage=include_usage, deadline=deadline, on_finish=outcomes.append
+        response, parser, start, include_usage=include_usage, deadline=deadline, on_finish=outcomes.append
     )
     scope = {"type": "http", "asgi": {"spec_version": "2.3"}}
     await relay_response(scope, client.receive, client.send)
@@ -201,3 +208,46 @@ async def test_a_failed_send_counts_as_a_disconnect() -> None:
     _, outcome, _ = await relay(upstream, include_usage=False, client=BrokenClient())
     assert outcome.client_disconnected
     assert upstream.closed
+
+
+async def start(upstream: Upstream, total_s: float = 5.0) -> None:
+    response = httpx.Response(200, stream=upstream, headers={"content-type": "text/event-stream"})
+    parser = get_adapter("openai").new_stream_parser(Endpoint.CHAT_COMPLETIONS)
+    await start_stream(response, parser, asyncio.get_running_loop().time() + total_s)
+
+
+async def test_the_role_only_opening_chunk_is_held_back_and_sent_with_the_first_content() -> None:
+    client, _, _ = await relay(Upstream(ROLE, CHUNK, DONE), include_usage=False)
+    assert client.body == ROLE + CHUNK + DONE
+    # ROLE and CHUNK reach the client together, in the first body message.
+    assert client.messages[1]["body"] == ROLE + CHUNK
+
+
+@pytest.mark.parametrize(
+    ("pieces", "code"),
+    [
+        ((ROLE,), "upstream_stream_interrupted"),  # ended before any content
+        ((ROLE, httpx.RemoteProtocolError("peer closed")), "upstream_stream_interrupted"),
+        ((httpx.ReadTimeout("idle"),), "stream_idle_timeout"),
+        ((ROLE, OVERLOADED), "overloaded"),  # an error event before the first content
+    ],
+)
+async def test_a_stream_that_fails_before_its_first_content_can_still_fail_over(
+    pieces: tuple[bytes | Exception, ...], code: str
+) -> None:
+    with pytest.raises(StreamStartFailed) as failed:
+        await start(Upstream(*pieces))
+    assert failed.value.code == code
+    assert (failed.value.error is not None) == (code == "overloaded")
+
+
+async def test_a_stream_that_sends_nothing_before_the_deadline_fails_to_start() -> None:
+    with pytest.raises(StreamStartFailed) as failed:
+        await start(Upstream(ROLE, 1.0, CHUNK), total_s=0.2)
+    assert failed.value.code == "stream_total_timeout"
+
+
+async def test_events_after_the_committing_one_in_the_same_chunk_are_all_relayed() -> None:
+    client, outcome, _ = await relay(Upstream(ROLE + CHUNK + CHUNK + USAGE + DONE), include_usage=False)
+    assert client.body == ROLE + CHUNK + CHUNK + DONE
+    assert outcome.error_code == ""

@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 
 from gateway_bench import pyspy
+from gateway_bench.seed import FAILOVER_MODEL
+from gateway_bench.soak import soak
 from gateway_bench.stack import LOAD_CORE, BenchStack, rss_bytes
 from gateway_bench.wrk import WrkResult, run_wrk, write_script
 
@@ -30,15 +32,24 @@ class Scenario:
     model: str
     connections: int
     stream: bool = False
+    limited: bool = False  # sent with the key whose rate limits are on (never refusing)
 
 
 SCENARIOS = (
     Scenario("c=1 non-streaming", "bench-sync", 1),
     Scenario("c=64 non-streaming", "bench-sync", 64),
+    Scenario("c=64 non-streaming, rate limits on", "bench-sync", 64, limited=True),
     Scenario("c=64 streaming (20 events)", "bench-sse", 64, stream=True),
     Scenario("c=64 upstream answers after 50 ms", "bench-slow", 64),
+    # Every request first meets a refused connection, then is served by the sync upstream.
+    Scenario("c=1 failover after a refused connection", FAILOVER_MODEL, 1),
 )
-_PATHS = {"bench-sync": "/sync/v1", "bench-sse": "/sse/v1", "bench-slow": "/slow/v1"}
+_PATHS = {
+    "bench-sync": "/sync/v1",
+    "bench-sse": "/sse/v1",
+    "bench-slow": "/slow/v1",
+    FAILOVER_MODEL: "/sync/v1",
+}
 
 
 def _body(scenario: Scenario) -> dict[str, object]:
@@ -74,6 +85,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--root", type=Path, default=Path(".run/bench"), help="working directory")
     parser.add_argument("--profile", action="store_true", help="py-spy the worker during c=64")
+    parser.add_argument("--soak", type=int, default=0, metavar="SECONDS", help="run only the soak, this long")
     args = parser.parse_args()
     stack = BenchStack(root=args.root.resolve())
     results: dict[str, object] = {}
@@ -84,13 +96,19 @@ def main() -> None:
         warm = write_script(stack.root / "warm.lua", _body(SCENARIOS[0]), key)
         run_wrk(f"{stack.proxy_base}/v1/chat/completions", warm, connections=8, seconds=2, core=LOAD_CORE)
         rss_idle = rss_bytes(worker)
+        if args.soak:
+            results["soak"] = soak(stack, warm, args.soak)
+            return
         lines = [
             "| scenario | direct RPS | direct p50 ms | direct p99 ms | proxy RPS | proxy p50 ms "
             "| proxy p99 ms | added p50 ms |",
             "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for scenario in SCENARIOS:
-            script = write_script(stack.root / f"{scenario.model}.lua", _body(scenario), key)
+            scenario_key = stack.secrets.limited_key if scenario.limited else key
+            script = write_script(
+                stack.root / f"{scenario.name.replace(' ', '_')}.lua", _body(scenario), scenario_key
+            )
             direct = run_wrk(
                 f"{stack.upstream_base}{_PATHS[scenario.model]}/chat/completions",
                 script,
@@ -111,6 +129,12 @@ def main() -> None:
             for result in (direct, proxied):
                 if result.errors:
                     print(f"  errors: {result.errors}", flush=True)
+        guards = _guards_cost(results)
+        results["guards_cost_share"] = guards
+        print(f"rate limits on cost {guards:.1%} of the proxy's c=64 RPS (same key without limits = 100 %)")
+        failover = _failover_cost(results)
+        results["failover_added_p50_ms"] = failover
+        print(f"\nfailover after a refused connection adds {failover:+.2f} ms p50 (vs c=1 non-streaming)")
         rss_loaded = rss_bytes(worker)
         results["rss_idle_mib"] = rss_idle / 2**20
         results["rss_after_load_mib"] = rss_loaded / 2**20
@@ -124,7 +148,28 @@ def main() -> None:
             _profile(stack, worker, key, args.seconds)
     finally:
         stack.stop()
-    (stack.root / "results.json").write_text(json.dumps(results, indent=2))
+        (stack.root / "results.json").write_text(json.dumps(results, indent=2))
+
+
+def _guards_cost(results: dict[str, object]) -> float:
+    """Share of proxy RPS lost when every request runs the rate-limit script (c=64, same run)."""
+    return 1 - _proxy(results, "c=64 non-streaming, rate limits on", "rps") / _proxy(
+        results, "c=64 non-streaming", "rps"
+    )
+
+
+def _proxy(results: dict[str, object], name: str, field: str) -> float:
+    entry = results[name]
+    assert isinstance(entry, dict)
+    return float(entry["proxy"][field])
+
+
+def _failover_cost(results: dict[str, object]) -> float:
+    """p50 of the failover scenario minus the plain c=1 scenario's, both through the proxy."""
+
+    return _proxy(results, "c=1 failover after a refused connection", "p50_ms") - _proxy(
+        results, "c=1 non-streaming", "p50_ms"
+    )
 
 
 def _profile(stack: BenchStack, pid: int, key: str, seconds: int) -> None:

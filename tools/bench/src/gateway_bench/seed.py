@@ -16,12 +16,25 @@ from gateway_common.apikeys import display_parts, generate_key, key_digest
 from gateway_common.names import CONFIG_BUCKET, CONFIG_KEY, SNAPSHOT_SCHEMA_VERSION, redis_key_record
 from gateway_common.nats import ensure_bucket
 from gateway_common.sealing import DataPlaneKeys
-from gateway_proto.v1.config_pb2 import ConfigSnapshot, Deployment, Model, Provider, Route, RoutingStrategy
+from gateway_devstack.procs import free_port
+from gateway_proto.v1.config_pb2 import (
+    ConfigSnapshot,
+    Deployment,
+    Model,
+    Provider,
+    RateLimits,
+    Route,
+    RoutingStrategy,
+)
 from gateway_proto.v1.keys_pb2 import KeyRecord, TenantStatus
 from gateway_proto.v1.pricing_pb2 import ModelPricing
 
 # Model alias -> path prefix on the nginx upstream.
 MODELS: Final = {"bench-sync": "/sync/v1", "bench-sse": "/sse/v1", "bench-slow": "/slow/v1"}
+# Limits that make every request go through the rate-limit script without ever refusing.
+NEVER_REFUSING: Final = RateLimits(rpm=10**9, tpm=10**12, max_parallel=10**6)
+# Served by a deployment that refuses connections (tried first) and then by /sync/v1.
+FAILOVER_MODEL: Final = "bench-failover"
 PRICING: Final = ModelPricing(
     input_micro_usd_per_mtok=150_000, output_micro_usd_per_mtok=600_000, priced=True
 )
@@ -34,6 +47,7 @@ class Secrets:
     pepper: str
     dataplane_key: str
     virtual_key: str
+    limited_key: str  # same tenant, with RPM/TPM/parallel limits high enough never to refuse
 
 
 def new_secrets() -> Secrets:
@@ -42,6 +56,7 @@ def new_secrets() -> Secrets:
         pepper=base64.b64encode(os.urandom(16)).decode(),
         dataplane_key=base64.b64encode(os.urandom(32)).decode(),
         virtual_key=generate_key(),
+        limited_key=generate_key(),
     )
 
 
@@ -74,7 +89,50 @@ def build_snapshot(upstream_base: str, keys: DataPlaneKeys) -> ConfigSnapshot:
                 deployment_ids=[dep_id],
             )
         )
+    _add_failover_model(snapshot, keys)
     return snapshot
+
+
+def _add_failover_model(snapshot: ConfigSnapshot, keys: DataPlaneKeys) -> None:
+    """`bench-failover`: priority 0 on a port nobody listens on, priority 1 on the sync upstream."""
+    refused = "prov-refused"
+    snapshot.providers.append(
+        Provider(
+            id=refused,
+            name="refused",
+            type="openai",
+            base_url=f"http://127.0.0.1:{free_port()}/v1",
+            credentials=keys.seal({"api_key": "sk-upstream-bench"}, aad=refused),
+        )
+    )
+    snapshot.models.append(Model(id="model-failover", name=FAILOVER_MODEL, owned_by="bench", pricing=PRICING))
+    snapshot.deployments.extend(
+        [
+            Deployment(
+                id="dep-refused",
+                model_id="model-failover",
+                provider_id=refused,
+                upstream_model="gpt-4o-mini",
+                weight=1,
+                priority=0,
+            ),
+            Deployment(
+                id="dep-failover-sync",
+                model_id="model-failover",
+                provider_id="prov-0",
+                upstream_model="gpt-4o-mini",
+                weight=1,
+                priority=1,
+            ),
+        ]
+    )
+    snapshot.routes.append(
+        Route(
+            id="route-failover",
+            model_id="model-failover",
+            deployment_ids=["dep-refused", "dep-failover-sync"],
+        )
+    )
 
 
 async def seed(redis_url: str, nats_url: str, upstream_base: str, secrets: Secrets) -> None:
@@ -88,23 +146,30 @@ async def seed(redis_url: str, nats_url: str, upstream_base: str, secrets: Secre
         await kv.put(CONFIG_KEY, build_snapshot(upstream_base, keys).SerializeToString())
     finally:
         await nc.close()
-    digest = key_digest(secrets.pepper.encode(), secrets.virtual_key)
-    prefix, last4 = display_parts(secrets.virtual_key)
-    record = KeyRecord(
-        key_id="key-bench",
-        digest=digest,
+    # The same key twice: without limits, and with limits that never refuse (the guards' cost).
+    unlimited = _record(secrets.pepper, secrets.virtual_key, "key-bench", RateLimits())
+    limited = _record(secrets.pepper, secrets.limited_key, "key-bench-limited", NEVER_REFUSING)
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        for record in (unlimited, limited):
+            await client.set(redis_key_record(record.digest), record.SerializeToString())
+    finally:
+        await client.aclose()
+
+
+def _record(pepper: str, key: str, key_id: str, limits: RateLimits) -> KeyRecord:
+    prefix, last4 = display_parts(key)
+    return KeyRecord(
+        key_id=key_id,
+        digest=key_digest(pepper.encode(), key),
         tenant_id="tenant-bench",
         user_id="user-bench",
-        name="bench",
+        name=key_id,
         prefix=prefix,
         last4=last4,
         tenant_status=TenantStatus.TENANT_STATUS_ACTIVE,
+        key_limits=limits,
     )
-    client = aioredis.Redis.from_url(redis_url)
-    try:
-        await client.set(redis_key_record(digest), record.SerializeToString())
-    finally:
-        await client.aclose()
 
 
 def seed_sync(redis_url: str, nats_url: str, upstream_base: str, secrets: Secrets) -> None:

@@ -117,6 +117,10 @@ class BenchStack:
             "PROXY_WORKERS": "1",
             "LOG_LEVEL": "WARNING",
             "INSTANCE_ID": "proxy-bench",
+            # The failover scenario measures the cost of failing over on every request: keep the
+            # refused deployment's breaker from opening (which would skip it instead).
+            "BREAKER_CONSECUTIVE_FAILURES": "1000000000",
+            "BREAKER_MIN_REQUESTS": "1000000000",
         }
         env.pop("GATEWAY_CONFIG_FILE", None)
         self.proxy = ManagedProcess(

@@ -71,7 +71,7 @@ def _handler(endpoint: Endpoint, read: BodyReader) -> Handler:
             stream=client.stream,
             include_usage=client.include_usage,
         )
-        # Idempotency-Key and rate limits (guards.py) wrap the forward.
+        # Idempotency-Key, rate limits and budget reservations (guards.py) wrap the forward.
         return await state.guards.run(
             request.headers,
             context,
@@ -79,6 +79,8 @@ def _handler(endpoint: Endpoint, read: BodyReader) -> Handler:
             endpoint.value,
             body,
             lambda: state.forwarder.forward(job, context),
+            budgets=config.budgets,
+            pricing=model.pricing,
         )
 
     handle.__name__ = endpoint.value
