@@ -45,36 +45,32 @@ async def conn(fresh_database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 
 async def insert(conn: asyncpg.Connection, requests: list[Request]) -> list[str]:
-    """Insert usage rows and roll the new ones up, in one transaction, as the consumer does."""
-    async with conn.transaction():
-        inserted = await usage.insert_usage_batch(
-            conn,
-            request_ids=[r.request_id for r in requests],
-            tenant_ids=[TENANT for _ in requests],
-            key_ids=[r.key_id for r in requests],
-            user_ids=[None for _ in requests],
-            models=[r.model for r in requests],
-            deployment_ids=[uuid.uuid4() if r.status_code < 400 else None for r in requests],
-            providers=["openai" for _ in requests],
-            endpoints=["/v1/chat/completions" for _ in requests],
-            status_codes=[r.status_code for r in requests],
-            error_codes=[None if r.status_code < 400 else "upstream_error" for r in requests],
-            streams=[False for _ in requests],
-            prompt_tokens=[r.prompt_tokens for r in requests],
-            completion_tokens=[r.completion_tokens for r in requests],
-            cached_tokens=[0 for _ in requests],
-            reasoning_tokens=[0 for _ in requests],
-            estimated=[False for _ in requests],
-            cost_micro_usd=[r.cost_micro_usd for r in requests],
-            pricing_revisions=[7 for _ in requests],
-            started_at=[r.started_at for r in requests],
-            finished_at=[r.started_at + datetime.timedelta(milliseconds=250) for r in requests],
-            latency_ms=[250 for _ in requests],
-            client_disconnected=[False for _ in requests],
-        )
-        if inserted:
-            await rollups.rollup_usage_requests(conn, request_ids=inserted)
-    return inserted
+    """Insert usage rows and roll the new ones up, in one statement, as the consumer does."""
+    return await usage.store_usage_batch(
+        conn,
+        request_ids=[r.request_id for r in requests],
+        tenant_ids=[TENANT for _ in requests],
+        key_ids=[r.key_id for r in requests],
+        user_ids=[None for _ in requests],
+        models=[r.model for r in requests],
+        deployment_ids=[uuid.uuid4() if r.status_code < 400 else None for r in requests],
+        providers=["openai" for _ in requests],
+        endpoints=["/v1/chat/completions" for _ in requests],
+        status_codes=[r.status_code for r in requests],
+        error_codes=[None if r.status_code < 400 else "upstream_error" for r in requests],
+        streams=[False for _ in requests],
+        prompt_tokens=[r.prompt_tokens for r in requests],
+        completion_tokens=[r.completion_tokens for r in requests],
+        cached_tokens=[0 for _ in requests],
+        reasoning_tokens=[0 for _ in requests],
+        estimated=[False for _ in requests],
+        cost_micro_usd=[r.cost_micro_usd for r in requests],
+        pricing_revisions=[7 for _ in requests],
+        started_at=[r.started_at for r in requests],
+        finished_at=[r.started_at + datetime.timedelta(milliseconds=250) for r in requests],
+        latency_ms=[250 for _ in requests],
+        client_disconnected=[False for _ in requests],
+    )
 
 
 async def test_same_request_id_is_stored_and_counted_once(conn: asyncpg.Connection) -> None:

@@ -26,13 +26,14 @@ from gateway_common.nats import NatsConnection
 from gateway_common.readiness import Check, Readiness
 from gateway_common.redis import connect_redis
 from gateway_common.settings import load_settings
-from gateway_common.telemetry import configure_tracing
+from gateway_common.telemetry import active_tracer, configure_tracing
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from gateway_accounting.advisories import AdvisoryWatcher
+from gateway_accounting.alert_history import AlertHistoryReader
 from gateway_accounting.alerts.dispatcher import AlertDispatcher, RetryPolicy
 from gateway_accounting.alerts.model import AlertSender
 from gateway_accounting.alerts.smtp import EmailSender, SmtpOptions
@@ -91,7 +92,11 @@ def build_state(settings: AccountingSettings) -> State:
         max_size=settings.accounting_db_pool_max,
         migrate=partial(_migrate, settings.database_url),
     )
-    nats_conn = NatsConnection(settings.nats_url, name=f"accounting-{settings.instance_id or 'main'}")
+    nats_conn = NatsConnection(
+        settings.nats_url,
+        name=f"accounting-{settings.instance_id or 'main'}",
+        stream_replicas=settings.nats_stream_replicas,
+    )
     office = DeadLetterOffice(nats_conn, database, metrics)
     book = BudgetBook()
     counters = BudgetCounters(connect_redis(settings.redis_url)) if settings.redis_url else None
@@ -129,6 +134,7 @@ def build_state(settings: AccountingSettings) -> State:
         metrics,
         office,
         on_stored=settler.submit,
+        tracer=active_tracer("gateway_accounting.consumer"),
     )
     advisories = AdvisoryWatcher(
         nats_conn,
@@ -139,7 +145,9 @@ def build_state(settings: AccountingSettings) -> State:
         fetch_timeout_s=settings.accounting_fetch_timeout_s,
     )
     grpc_server = GrpcServer(
-        AccountingServicer(UsageReader(database), BudgetStatusReader(book, settler)),
+        AccountingServicer(
+            UsageReader(database), BudgetStatusReader(book, settler), AlertHistoryReader(database)
+        ),
         settings.accounting_host,
         settings.accounting_grpc_port,
     )
@@ -256,7 +264,7 @@ def create_app(settings: AccountingSettings | None = None) -> Starlette:
     if settings is None:
         settings = load_settings(AccountingSettings)
         configure_logging(SERVICE, settings.log_level)
-        configure_tracing(SERVICE, settings.otel_exporter_otlp_endpoint)
+        configure_tracing(SERVICE, settings.otel_exporter_otlp_endpoint, grpc_server=True)
     state = build_state(settings)
 
     async def healthz(request: Request) -> Response:

@@ -1,6 +1,6 @@
 """Dead letters: usage messages accounting gave up on, kept for an operator instead of lost.
 
-A message lands here in one of three ways (the `kind` label of `accounting_dead_letters_total`):
+A message lands here in one of three ways (the `kind` label of `gateway_accounting_dead_letters_total`):
 
 - `poison`: it can never become a row (undecodable, invalid); found on its first delivery;
 - `refused`: Postgres refused its row for a reason a retry will not fix (a check constraint);
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import nats.errors
 from gateway_common.names import USAGE_STREAM
-from gateway_common.nats import NatsConnection
+from gateway_common.nats import NatsConnection, ensure_replicas
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
@@ -47,17 +47,27 @@ def max_deliveries_advisory(stream: str, durable: str) -> str:
     return f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{durable}"
 
 
-async def ensure_dlq_stream(js: JetStreamContext, durable: str) -> None:
-    """Create (or fix the subjects of) the USAGE_DLQ stream: dead letters plus the advisories."""
+async def ensure_dlq_stream(js: JetStreamContext, durable: str, replicas: int = 1) -> None:
+    """Create (or fix the subjects of) the USAGE_DLQ stream: dead letters plus the advisories,
+    with at least `replicas` copies."""
     subjects = [DLQ_SUBJECT, max_deliveries_advisory(USAGE_STREAM, durable)]
-    config = StreamConfig(name=DLQ_STREAM, subjects=subjects, max_age=_DLQ_MAX_AGE_S, duplicate_window=120.0)
+    config = StreamConfig(
+        name=DLQ_STREAM,
+        subjects=subjects,
+        max_age=_DLQ_MAX_AGE_S,
+        duplicate_window=120.0,
+        num_replicas=replicas,
+    )
     try:
         info = await js.stream_info(DLQ_STREAM)
     except NotFoundError:
         await js.add_stream(config)
         return
     if sorted(info.config.subjects or []) != sorted(subjects):
+        config.num_replicas = max(replicas, info.config.num_replicas or 1)
         await js.update_stream(config)
+        return
+    await ensure_replicas(js, info.config, replicas)
 
 
 @dataclass(frozen=True, slots=True)

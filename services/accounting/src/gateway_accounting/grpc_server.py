@@ -1,7 +1,8 @@
 """`AccountingService` over gRPC (grpc.aio, on the app's event loop), used by control.
 
 Summaries and breakdowns are answered from the hourly rollup, the request log from the usage
-table (see `usage_reader`), budget status from Postgres (`budgets/status.py`). Errors map to
+table (see `usage_reader`), budget status from Postgres (`budgets/status.py`), the alert history
+from `accounting.alert_deliveries` (`alert_history.py`). Errors map to
 status codes in one place, `_answer`:
 InvalidQuery -> INVALID_ARGUMENT (UNIMPLEMENTED for what is valid but not supported yet),
 Postgres unreachable -> UNAVAILABLE, anything else -> INTERNAL with the traceback logged.
@@ -17,6 +18,7 @@ from typing import TypeVar
 import grpc
 from gateway_proto.v1 import accounting_pb2, accounting_pb2_grpc
 
+from gateway_accounting.alert_history import AlertHistoryReader
 from gateway_accounting.budgets.status import BudgetStatusReader
 from gateway_accounting.errors import InvalidQuery, is_transient_db_error
 from gateway_accounting.usage_query import UnsupportedQuery, parse_filter
@@ -36,11 +38,12 @@ def _now() -> datetime:
 
 
 class AccountingServicer(accounting_pb2_grpc.AccountingServiceServicer):
-    """Usage queries and budget status."""
+    """Usage queries, budget status and the alert history."""
 
-    def __init__(self, reader: UsageReader, budgets: BudgetStatusReader) -> None:
+    def __init__(self, reader: UsageReader, budgets: BudgetStatusReader, alerts: AlertHistoryReader) -> None:
         self._reader = reader
         self._budgets = budgets
+        self._alerts = alerts
 
     async def GetUsageSummary(
         self, request: accounting_pb2.GetUsageSummaryRequest, context: Context
@@ -65,9 +68,7 @@ class AccountingServicer(accounting_pb2_grpc.AccountingServiceServicer):
         self, request: accounting_pb2.ListRequestsRequest, context: Context
     ) -> accounting_pb2.ListRequestsResponse:
         async def answer() -> accounting_pb2.ListRequestsResponse:
-            if request.page_size < 0:
-                raise InvalidQuery("page_size must not be negative")
-            page_size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+            page_size = _page_size(request.page_size)
             query = parse_filter(request.filter, _now())
             records, token = await self._reader.list_requests(query, page_size, request.page_token)
             return accounting_pb2.ListRequestsResponse(requests=records, next_page_token=token)
@@ -82,6 +83,22 @@ class AccountingServicer(accounting_pb2_grpc.AccountingServiceServicer):
             return accounting_pb2.GetBudgetStatusResponse(budgets=states)
 
         return await _answer(context, "GetBudgetStatus", answer)
+
+    async def ListAlerts(
+        self, request: accounting_pb2.ListAlertsRequest, context: Context
+    ) -> accounting_pb2.ListAlertsResponse:
+        async def answer() -> accounting_pb2.ListAlertsResponse:
+            alerts, token = await self._alerts.page(request, _page_size(request.page_size))
+            return accounting_pb2.ListAlertsResponse(alerts=alerts, next_page_token=token)
+
+        return await _answer(context, "ListAlerts", answer)
+
+
+def _page_size(requested: int) -> int:
+    """The page size to use: the default for 0, at most MAX_PAGE_SIZE; negative is invalid."""
+    if requested < 0:
+        raise InvalidQuery("page_size must not be negative")
+    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
 
 async def _answer(context: Context, method: str, answer: Callable[[], Awaitable[T]]) -> T:

@@ -53,13 +53,14 @@ def floor_hour(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def _optional_uuid(name: str, value: str) -> uuid.UUID | None:
+def optional_uuid(field: str, value: str) -> uuid.UUID | None:
+    """The UUID in a request field (None when empty); InvalidQuery naming `field` otherwise."""
     if not value:
         return None
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise InvalidQuery(f"filter.{name} {value!r} is not a UUID") from None
+        raise InvalidQuery(f"{field} {value!r} is not a UUID") from None
 
 
 def check_timezone(name: str) -> str:
@@ -83,8 +84,8 @@ def parse_filter(usage_filter: UsageFilter, now: datetime) -> UsageQuery:
     if end <= start:
         raise InvalidQuery("filter.end must be after filter.start")
     return UsageQuery(
-        tenant_id=_optional_uuid("tenant_id", usage_filter.tenant_id),
-        key_id=_optional_uuid("key_id", usage_filter.key_id),
+        tenant_id=optional_uuid("filter.tenant_id", usage_filter.tenant_id),
+        key_id=optional_uuid("filter.key_id", usage_filter.key_id),
         model=usage_filter.model or None,
         start=start,
         end=end,

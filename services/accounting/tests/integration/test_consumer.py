@@ -39,9 +39,9 @@ async def test_each_request_is_stored_once_with_its_exact_cost(kit, publisher, d
     assert totals["requests"] == len(events)
     assert totals["cost"] == sum(kit.expected_cost(e) for e in events)
     assert totals["prompt_tokens"] == sum(e.usage.prompt_tokens for e in events)
-    assert "accounting_events_consumed_total 41.0" in metrics
-    assert "accounting_rows_inserted_total 40.0" in metrics
-    assert "accounting_duplicates_total 1.0" in metrics
+    assert "gateway_accounting_events_consumed_total 41.0" in metrics
+    assert "gateway_accounting_rows_inserted_total 40.0" in metrics
+    assert "gateway_accounting_duplicates_total 1.0" in metrics
 
 
 async def test_a_redelivered_batch_adds_nothing(kit, db, settings_for, run_app):

@@ -48,8 +48,8 @@ def _process(name: str, env: dict[str, str], tmp_path: Path) -> tuple[ManagedPro
 
 
 def _consumed(metrics_text: str) -> int:
-    match = re.search(r"^accounting_events_consumed_total (\S+)$", metrics_text, re.MULTILINE)
-    assert match, "accounting_events_consumed_total missing from /metrics"
+    match = re.search(r"^gateway_accounting_events_consumed_total (\S+)$", metrics_text, re.MULTILINE)
+    assert match, "gateway_accounting_events_consumed_total missing from /metrics"
     return int(float(match.group(1)))
 
 
@@ -96,16 +96,21 @@ async def test_sigkill_ten_times_while_ten_thousand_events_flow(
     published = 0
     at_kills: list[tuple[int, int]] = []  # (published, stored) at each kill
 
+    chunk_out = asyncio.Event()  # set each time a chunk has been published
+
     async def publish_all() -> None:
         nonlocal published
         while published < EVENTS:
-            allowance = EVENTS if kills >= KILLS else (kills + 1) * EVENTS // (KILLS + 1)
+            # One round ahead of the kills: events are still flowing (fetched, not yet acked) when
+            # a kill lands, so the kill exercises redelivery rather than an idle consumer.
+            allowance = EVENTS if kills >= KILLS - 1 else (kills + 2) * EVENTS // (KILLS + 1)
             if published >= allowance:
                 await asyncio.sleep(0.05)
                 continue
             chunk = events[published : min(published + PUBLISH_CHUNK, allowance)]
             await asyncio.gather(*(publisher.event(e) for e in chunk))
             published += len(chunk)
+            chunk_out.set()
             await asyncio.sleep(PUBLISH_PAUSE_S)
 
     flow = asyncio.create_task(publish_all())
@@ -130,6 +135,11 @@ async def test_sigkill_ten_times_while_ten_thousand_events_flow(
             await kit.wait_for(lambda b=before: _more_rows(kit, db, b), timeout=30, what="progress")
             await asyncio.sleep(rng.uniform(0.1, 0.8))
             consumed += await _scrape(base_url)
+            # Kill a few milliseconds after a chunk went out: while it is being fetched, stored
+            # and acked, so unacknowledged messages must be redelivered to the next process.
+            chunk_out.clear()
+            await asyncio.wait_for(chunk_out.wait(), 30)
+            await asyncio.sleep(rng.uniform(0.0, 0.015))
             assert proc.pid is not None
             os.killpg(proc.pid, signal.SIGKILL)
             at_kills.append((published, await kit.count_rows(db)))

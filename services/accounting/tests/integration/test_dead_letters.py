@@ -58,7 +58,7 @@ async def test_poison_messages_are_dead_lettered_once_with_the_reason(
     assert sorted(dlq) == ["bad-tenant", "poison-1"]
     assert dlq["poison-1"].data == b"\xff\xfe not a UsageEvent"
     assert dlq["bad-tenant"].headers["Gateway-Dlq-Kind"] == "poison"
-    assert 'accounting_dead_letters_total{kind="poison"} 2.0' in metrics
+    assert 'gateway_accounting_dead_letters_total{kind="poison"} 2.0' in metrics
     assert sum("usage message dead-lettered" in r.getMessage() for r in caplog.records) == 2
 
 
@@ -88,7 +88,7 @@ async def test_a_row_postgres_refuses_is_dead_lettered_and_the_rest_stored(
     letters = await _dead_letters(db)
     assert letters[0]["msg_id"] == "refuse-me"
     assert "refused by test rule" in letters[0]["error"]
-    assert 'accounting_dead_letters_total{kind="refused"} 1.0' in metrics
+    assert 'gateway_accounting_dead_letters_total{kind="refused"} 1.0' in metrics
     assert sorted(r["request_id"] for r in await kit.usage_rows(db)) == sorted(
         [events[0].request_id, events[2].request_id]
     )
@@ -114,7 +114,7 @@ async def test_a_message_never_acked_goes_to_the_dlq_after_max_deliver(
     # The advisory waited in USAGE_DLQ while no accounting ran; the next start dead-letters it.
     async with run_app(settings) as (app, state):
         await kit.wait_for(lambda: _has_n(_dead_letters(db), 1), what="dead letter from the advisory")
-        counted = 'accounting_dead_letters_total{kind="max_deliveries"} 1.0'
+        counted = 'gateway_accounting_dead_letters_total{kind="max_deliveries"} 1.0'
 
         async def metric_counted() -> bool:
             return counted in (await kit.http_get(app, "/metrics")).text
@@ -127,7 +127,7 @@ async def test_a_message_never_acked_goes_to_the_dlq_after_max_deliver(
     assert letter["payload"] == event.SerializeToString()
     assert letter["deliveries"] == 2
     assert "not acked after 2 deliveries" in letter["error"]
-    assert 'accounting_dead_letters_total{kind="max_deliveries"} 1.0' in metrics
+    assert 'gateway_accounting_dead_letters_total{kind="max_deliveries"} 1.0' in metrics
     assert await kit.count_rows(db) == 0
     [dlq] = await _dlq_messages(publisher)
     assert dlq.headers["Gateway-Dlq-Kind"] == "max_deliveries"

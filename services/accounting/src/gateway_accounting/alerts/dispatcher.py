@@ -112,6 +112,7 @@ class AlertDispatcher:
                     period_end=period.end,
                     limit_micro_usd=budget.limit_micro_usd,
                     spent_micro_usd=spent,
+                    tenant_id=budget.tenant_id,
                 )
                 if delivery_id is not None:
                     created.append((delivery_id, channel))

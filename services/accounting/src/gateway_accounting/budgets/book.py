@@ -81,6 +81,13 @@ class BudgetBook:
         """The budget with this id, if control still defines it."""
         return self._by_id.get(budget_id)
 
+    def knows(self, budget_id: str) -> bool:
+        """Whether the budget with this id (as text, from a usage event) is in the book."""
+        try:
+            return uuid.UUID(budget_id) in self._by_id
+        except ValueError:
+            return True  # not a budget id control could have made: nothing to reload for
+
     def channel(self, channel_id: uuid.UUID) -> AlertChannel | None:
         """The enabled channel with this id, if any."""
         return self._channels.get(channel_id)

@@ -1,13 +1,15 @@
 """Budget spend counters in Redis, for the proxy's reservations (see the README's key layout).
 
 `gw:budget:{budget_id}:{period_start_unix}:spent` holds the micro-USD spent in the budget's
-period starting at that Unix second (UTC). Accounting is its only writer:
+period starting at that Unix second (UTC); the layout, shared with the proxy's reservations, is
+in `gateway_common.budget_holds`. Accounting is the spend counter's only writer:
 
 - after each committed batch, `add` increments the counters of the periods the new rows fall in,
   but only counters that exist (a Lua script, atomic): a missing counter (new period, Redis
   restarted, key evicted) is instead rebuilt from Postgres with `SET NX`, whose total already
   includes the rows just committed;
-- `correct` adds a drift found by the reconcile (a crash between commit and increment).
+- `correct` adds a drift found by the reconcile (a crash between commit and increment);
+- `release_holds` drops the proxy's reservations of the rows just added.
 
 Every counter expires a day after its period ends.
 """
@@ -18,12 +20,13 @@ import uuid
 from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
+from gateway_common.budget_holds import COUNTER_GRACE_S, RELEASE_HOLDS_LUA, budget_keys
 
 from gateway_accounting.budgets.periods import BudgetPeriod
 
 # How long a counter outlives its period: late readers (a reservation racing the reset) still
 # find it, and Redis forgets it afterwards.
-COUNTER_GRACE = timedelta(days=1)
+COUNTER_GRACE = timedelta(seconds=COUNTER_GRACE_S)
 
 # Increment only an existing counter; answer nil when it is missing so the caller rebuilds it.
 _INCR_IF_EXISTS = """
@@ -36,7 +39,12 @@ return false
 
 def spent_key(budget_id: uuid.UUID, period_start: datetime) -> str:
     """The Redis key of a budget's spend counter for the period starting at `period_start`."""
-    return f"gw:budget:{budget_id}:{int(period_start.timestamp())}:spent"
+    return budget_keys(str(budget_id), int(period_start.timestamp())).spent
+
+
+def reserved_key(budget_id: uuid.UUID, period_start: datetime) -> str:
+    """The Redis key of the proxies' reservations against a budget's period."""
+    return budget_keys(str(budget_id), int(period_start.timestamp())).reserved
 
 
 def expires_at(period: BudgetPeriod) -> int:
@@ -50,6 +58,7 @@ class BudgetCounters:
     def __init__(self, client: aioredis.Redis) -> None:
         self._client = client
         self._incr = client.register_script(_INCR_IF_EXISTS)
+        self._release = client.register_script(RELEASE_HOLDS_LUA)
 
     async def add(self, key: str, amount: int) -> int | None:
         """Add `amount` to an existing counter and return its new value; None when it is missing."""
@@ -74,6 +83,17 @@ class BudgetCounters:
     async def correct(self, key: str, delta: int) -> int:
         """Add a drift (positive or negative) found by the reconcile; return the new value."""
         return int(await self._client.incrby(key, delta))
+
+    async def release_holds(self, holds: list[tuple[str, int, str]]) -> int:
+        """Release the proxy's reservations `(budget_id, period_start_unix, hold_id)`; micro-USD freed.
+
+        Called after the rows' costs were added to the spend counters, so the spend is never
+        uncounted in between. Holds already gone (expired, released) are skipped.
+        """
+        if not holds:
+            return 0
+        keys = [k for budget_id, start, _ in holds for k in budget_keys(budget_id, start).hold_keys]
+        return int(await self._release(keys=keys, args=[hold_id for _, _, hold_id in holds]))
 
     async def ping(self) -> bool:
         """Whether Redis answers right now."""

@@ -6,7 +6,9 @@ waits for Redis. `run` (a task of the app's task group) drains those batches:
 - for each budget a row counts against, in the budget's current period, the row's cost is
   added to the period's Redis counter (`counters.py`); a missing counter is rebuilt from
   Postgres, which already holds the batch;
-- the budget's new spend is checked against its alert thresholds.
+- the budget's new spend is checked against its alert thresholds;
+- then the proxy's reservations for those rows (`UsageRow.budget_holds`) are released, so the
+  cost moves from "reserved" to "spent" without ever being counted by neither.
 
 Every ACCOUNTING_BUDGET_REFRESH_S it reloads the budgets and channels from control's tables;
 every ACCOUNTING_BUDGET_RECONCILE_S it also compares each current
@@ -31,7 +33,7 @@ import redis.exceptions
 from gateway_accounting.alerts.dispatcher import AlertDispatcher
 from gateway_accounting.budgets.book import BudgetBook
 from gateway_accounting.budgets.control_catalog import Budget
-from gateway_accounting.budgets.counters import BudgetCounters, spent_key
+from gateway_accounting.budgets.counters import BudgetCounters, reserved_key, spent_key
 from gateway_accounting.budgets.periods import BudgetPeriod, InvalidPeriod, budget_period
 from gateway_accounting.budgets.spend import period_spend
 from gateway_accounting.database import Database
@@ -135,7 +137,14 @@ class BudgetSettler:
             self._metrics.errors.labels("budgets").inc()
 
     async def settle(self, rows: Sequence[UsageRow]) -> None:
-        """Add the rows' costs to the counters of the budgets and periods they count against."""
+        """Add the rows' costs to the counters of the budgets and periods they count against.
+
+        A row held against a budget the book does not know yet (created in control since the
+        last refresh; the proxy learnt it first) reloads the book before anything is counted,
+        so its cost is added to the counter before its hold is released.
+        """
+        if any(not self._book.knows(hold[0]) for row in rows for hold in row.budget_holds):
+            await self._book.refresh(self._database.pool)
         owed: dict[uuid.UUID, int] = {}
         periods: dict[uuid.UUID, tuple[Budget, BudgetPeriod]] = {}
         for row in rows:
@@ -151,6 +160,22 @@ class BudgetSettler:
             budget, period = periods[budget_id]
             spent = await self._add(budget, period, amount)
             await self._alerts.check(budget, period, spent)
+        await self._release_holds(rows)
+
+    async def _release_holds(self, rows: Sequence[UsageRow]) -> None:
+        """Drop the proxy's reservations of rows whose cost is now in the counters.
+
+        A failure only delays the release: each hold expires with its lease (BUDGET_HOLD_TTL_S
+        at the proxy), so a budget is never blocked for good.
+        """
+        holds = [hold for row in rows for hold in row.budget_holds]
+        if self._counters is None or not holds:
+            return
+        try:
+            await self._counters.release_holds(holds)
+        except REDIS_ERRORS as exc:
+            self._metrics.errors.labels("redis").inc()
+            log.warning("budget reservations not released (Redis): %s; they expire by themselves", exc)
 
     async def _add(self, budget: Budget, period: BudgetPeriod, amount: int) -> int:
         """Add to the counter (rebuilding it when missing) and return the spend; Postgres without Redis."""
@@ -208,6 +233,18 @@ class BudgetSettler:
             self._drift.pop(key, None)
         else:
             self._drift[key] = drift
+
+    async def reserved(self, budget: Budget, period: BudgetPeriod) -> int:
+        """Micro-USD the proxies hold for requests of this budget not settled yet (0 without Redis)."""
+        if self._counters is None:
+            return 0
+        try:
+            value = await self._counters.read(reserved_key(budget.id, period.start))
+        except REDIS_ERRORS as exc:
+            self._metrics.errors.labels("redis").inc()
+            log.warning("budget reservations unavailable (Redis): %s", exc)
+            return 0
+        return max(value or 0, 0)
 
     async def spent(self, budget: Budget, period: BudgetPeriod) -> int:
         """The budget's exact spend in `period`, from Postgres."""

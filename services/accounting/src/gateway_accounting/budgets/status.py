@@ -1,8 +1,8 @@
 """`GetBudgetStatus`: each budget's standing in its current period, from Postgres.
 
-Spend is exact (Postgres, not the Redis counter); `reserved_micro_usd` is 0 until the proxy's
-reservations exist. Budgets come from the in-memory book, so one created in control shows up
-within ACCOUNTING_BUDGET_REFRESH_S.
+Spend is exact (Postgres, not the Redis counter); `reserved_micro_usd` is what the proxies hold
+right now for requests not settled yet (Redis; 0 without it). Budgets come from the in-memory
+book, so one created in control shows up within ACCOUNTING_BUDGET_REFRESH_S.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class BudgetStatusReader:
                     scope_id=str(budget.scope_id),
                     limit_micro_usd=budget.limit_micro_usd,
                     spent_micro_usd=await self._settler.spent(budget, period),
-                    reserved_micro_usd=0,
+                    reserved_micro_usd=await self._settler.reserved(budget, period),
                     hard=budget.hard,
                     period=budget.period,
                     timezone=budget.timezone,

@@ -13,11 +13,11 @@ from .tables import AlertDelivery
 _INSERT_ALERT_DELIVERY = """
 INSERT INTO accounting.alert_deliveries (
     budget_id, period_start, threshold, channel_id, channel_kind, scope, scope_id, period,
-    period_end, limit_micro_usd, spent_micro_usd
+    period_end, limit_micro_usd, spent_micro_usd, tenant_id
 )
 VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8,
-    $9, $10, $11
+    $9, $10, $11, $12
 )
 ON CONFLICT (budget_id, period_start, threshold, channel_id) DO NOTHING
 RETURNING id
@@ -38,6 +38,7 @@ async def insert_alert_delivery(
     period_end: datetime.datetime,
     limit_micro_usd: int,
     spent_micro_usd: int,
+    tenant_id: uuid.UUID | None,
 ) -> int | None:
     """Record an alert to send to one channel, pending until delivery ends."""
     scalar: int | None = await conn.fetchval(
@@ -53,6 +54,7 @@ async def insert_alert_delivery(
         period_end,
         limit_micro_usd,
         spent_micro_usd,
+        tenant_id,
     )
     return scalar
 
@@ -86,7 +88,7 @@ async def finish_alert_delivery(
 _LIST_STALE_PENDING_ALERT_DELIVERIES = """
 SELECT id, budget_id, period_start, threshold, channel_id, channel_kind, status, attempts,
     last_error, scope, scope_id, period, period_end, limit_micro_usd, spent_micro_usd, created_at,
-    sending_since, finished_at FROM accounting.alert_deliveries
+    sending_since, finished_at, tenant_id FROM accounting.alert_deliveries
 WHERE status = 'pending' AND sending_since < $1
 ORDER BY sending_since, id
 LIMIT $2
@@ -129,26 +131,34 @@ async def touch_alert_delivery(
     return int(tag.rpartition(" ")[2])
 
 
-_LIST_ALERT_DELIVERIES = """
+_LIST_ALERT_HISTORY = """
 SELECT id, budget_id, period_start, threshold, channel_id, channel_kind, status, attempts,
     last_error, scope, scope_id, period, period_end, limit_micro_usd, spent_micro_usd, created_at,
-    sending_since, finished_at FROM accounting.alert_deliveries
-WHERE budget_id = $1
-ORDER BY created_at DESC, id DESC
-LIMIT $2
+    sending_since, finished_at, tenant_id FROM accounting.alert_deliveries
+WHERE ($1::uuid IS NULL OR tenant_id = $1)
+    AND ($2::uuid IS NULL OR budget_id = $2)
+    AND ($3::bigint IS NULL OR id < $3)
+ORDER BY id DESC
+LIMIT $4
 """
 
 
-async def list_alert_deliveries(
+async def list_alert_history(
     conn: Executor,
     *,
-    budget_id: uuid.UUID,
+    tenant_id: uuid.UUID | None,
+    budget_id: uuid.UUID | None,
+    before_id: int | None,
     limit: int,
 ) -> list[AlertDelivery]:
-    """Alert history of one budget, newest first."""
+    """The alert history newest first, optionally for one tenant and/or one budget. Keyset paging:
+    pass the id of the last row seen as before_id (NULL for the first page).
+    """
     records = await conn.fetch(
-        _LIST_ALERT_DELIVERIES,
+        _LIST_ALERT_HISTORY,
+        tenant_id,
         budget_id,
+        before_id,
         limit,
     )
     return [AlertDelivery(*record) for record in records]

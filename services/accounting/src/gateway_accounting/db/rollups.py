@@ -9,45 +9,6 @@ import uuid
 
 from .connection import Executor
 
-_ROLLUP_USAGE_REQUESTS = """
-INSERT INTO accounting.usage_hourly AS h (
-    bucket, tenant_id, key_id, model, provider, requests, error_requests, prompt_tokens,
-    completion_tokens, cached_tokens, reasoning_tokens, cost_micro_usd
-)
-SELECT
-    date_trunc('hour', u.started_at, 'UTC'), u.tenant_id, u.key_id, u.model, u.provider,
-    count(*), count(*) FILTER (WHERE u.status_code >= 400), sum(u.prompt_tokens),
-    sum(u.completion_tokens), sum(u.cached_tokens), sum(u.reasoning_tokens), sum(u.cost_micro_usd)
-FROM accounting.usage AS u
-WHERE u.request_id = ANY($1::text[])
-GROUP BY 1, 2, 3, 4, 5
-ON CONFLICT (tenant_id, bucket, key_id, model, provider) DO UPDATE SET
-    requests = h.requests + excluded.requests,
-    error_requests = h.error_requests + excluded.error_requests,
-    prompt_tokens = h.prompt_tokens + excluded.prompt_tokens,
-    completion_tokens = h.completion_tokens + excluded.completion_tokens,
-    cached_tokens = h.cached_tokens + excluded.cached_tokens,
-    reasoning_tokens = h.reasoning_tokens + excluded.reasoning_tokens,
-    cost_micro_usd = h.cost_micro_usd + excluded.cost_micro_usd
-"""
-
-
-async def rollup_usage_requests(
-    conn: Executor,
-    *,
-    request_ids: list[str],
-) -> int:
-    """Add the given (just inserted) usage rows to the hourly rollup. Run it in the same
-    transaction as InsertUsageBatch with the ids that call returned, so each request is
-    counted exactly once. Returns the number of rollup rows touched.
-    """
-    tag = await conn.execute(
-        _ROLLUP_USAGE_REQUESTS,
-        request_ids,
-    )
-    return int(tag.rpartition(" ")[2])
-
-
 _UPSERT_USAGE_HOURLY = """
 INSERT INTO accounting.usage_hourly AS h (
     bucket, tenant_id, key_id, model, provider, requests, error_requests, prompt_tokens,

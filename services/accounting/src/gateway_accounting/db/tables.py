@@ -104,3 +104,4 @@ class AlertDelivery:
     created_at: datetime.datetime
     sending_since: datetime.datetime
     finished_at: datetime.datetime | None
+    tenant_id: uuid.UUID | None

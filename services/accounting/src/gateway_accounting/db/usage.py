@@ -10,87 +10,6 @@ import uuid
 from .connection import Executor
 from .tables import Usage
 
-_INSERT_USAGE_BATCH = """
-INSERT INTO accounting.usage (
-    request_id, tenant_id, key_id, user_id, model, deployment_id, provider, endpoint,
-    status_code, error_code, stream, prompt_tokens, completion_tokens, cached_tokens,
-    reasoning_tokens, estimated, cost_micro_usd, pricing_revision, started_at, finished_at,
-    latency_ms, client_disconnected
-)
-SELECT
-    unnest($1::text[]), unnest($2::uuid[]), unnest($3::uuid[]),
-    unnest($4::uuid[]), unnest($5::text[]), unnest($6::uuid[]),
-    unnest($7::text[]), unnest($8::text[]), unnest($9::integer[]),
-    unnest($10::text[]), unnest($11::boolean[]), unnest($12::bigint[]),
-    unnest($13::bigint[]), unnest($14::bigint[]),
-    unnest($15::bigint[]), unnest($16::boolean[]),
-    unnest($17::bigint[]), unnest($18::bigint[]),
-    unnest($19::timestamptz[]), unnest($20::timestamptz[]),
-    unnest($21::integer[]), unnest($22::boolean[])
-ON CONFLICT (request_id) DO NOTHING
-RETURNING request_id
-"""
-
-
-async def insert_usage_batch(
-    conn: Executor,
-    *,
-    request_ids: list[str],
-    tenant_ids: list[uuid.UUID],
-    key_ids: list[uuid.UUID],
-    user_ids: list[uuid.UUID | None],
-    models: list[str],
-    deployment_ids: list[uuid.UUID | None],
-    providers: list[str],
-    endpoints: list[str],
-    status_codes: list[int],
-    error_codes: list[str | None],
-    streams: list[bool],
-    prompt_tokens: list[int],
-    completion_tokens: list[int],
-    cached_tokens: list[int],
-    reasoning_tokens: list[int],
-    estimated: list[bool],
-    cost_micro_usd: list[int],
-    pricing_revisions: list[int],
-    started_at: list[datetime.datetime],
-    finished_at: list[datetime.datetime],
-    latency_ms: list[int],
-    client_disconnected: list[bool],
-) -> list[str]:
-    """Insert a batch of usage rows, one array element per request. All arrays must have the
-    same length (set-returning functions in a select list advance in lockstep). Rows whose
-    request_id is already stored are skipped; returns the request ids that were inserted,
-    which are the ones to roll up.
-    """
-    records = await conn.fetch(
-        _INSERT_USAGE_BATCH,
-        request_ids,
-        tenant_ids,
-        key_ids,
-        user_ids,
-        models,
-        deployment_ids,
-        providers,
-        endpoints,
-        status_codes,
-        error_codes,
-        streams,
-        prompt_tokens,
-        completion_tokens,
-        cached_tokens,
-        reasoning_tokens,
-        estimated,
-        cost_micro_usd,
-        pricing_revisions,
-        started_at,
-        finished_at,
-        latency_ms,
-        client_disconnected,
-    )
-    return [record[0] for record in records]
-
-
 _GET_USAGE = """
 SELECT request_id, tenant_id, key_id, user_id, model, deployment_id, provider, endpoint,
     status_code, error_code, stream, prompt_tokens, completion_tokens, cached_tokens,
@@ -158,3 +77,110 @@ async def list_usage_requests(
         limit,
     )
     return [Usage(*record) for record in records]
+
+
+_STORE_USAGE_BATCH = """
+WITH inserted AS (
+    INSERT INTO accounting.usage (
+        request_id, tenant_id, key_id, user_id, model, deployment_id, provider, endpoint,
+        status_code, error_code, stream, prompt_tokens, completion_tokens, cached_tokens,
+        reasoning_tokens, estimated, cost_micro_usd, pricing_revision, started_at, finished_at,
+        latency_ms, client_disconnected
+    )
+    SELECT
+        unnest($1::text[]), unnest($2::uuid[]), unnest($3::uuid[]),
+        unnest($4::uuid[]), unnest($5::text[]), unnest($6::uuid[]),
+        unnest($7::text[]), unnest($8::text[]), unnest($9::integer[]),
+        unnest($10::text[]), unnest($11::boolean[]), unnest($12::bigint[]),
+        unnest($13::bigint[]), unnest($14::bigint[]),
+        unnest($15::bigint[]), unnest($16::boolean[]),
+        unnest($17::bigint[]), unnest($18::bigint[]),
+        unnest($19::timestamptz[]), unnest($20::timestamptz[]),
+        unnest($21::integer[]), unnest($22::boolean[])
+    ON CONFLICT (request_id) DO NOTHING
+    RETURNING request_id, started_at, tenant_id, key_id, model, provider, status_code,
+        prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_micro_usd
+),
+rolled_up AS (
+    INSERT INTO accounting.usage_hourly AS h (
+        bucket, tenant_id, key_id, model, provider, requests, error_requests, prompt_tokens,
+        completion_tokens, cached_tokens, reasoning_tokens, cost_micro_usd
+    )
+    SELECT
+        date_trunc('hour', i.started_at, 'UTC'), i.tenant_id, i.key_id, i.model, i.provider,
+        count(*), count(*) FILTER (WHERE i.status_code >= 400), sum(i.prompt_tokens),
+        sum(i.completion_tokens), sum(i.cached_tokens), sum(i.reasoning_tokens),
+            sum(i.cost_micro_usd)
+    FROM inserted AS i
+    GROUP BY 1, 2, 3, 4, 5
+    ON CONFLICT (tenant_id, bucket, key_id, model, provider) DO UPDATE SET
+        requests = h.requests + excluded.requests,
+        error_requests = h.error_requests + excluded.error_requests,
+        prompt_tokens = h.prompt_tokens + excluded.prompt_tokens,
+        completion_tokens = h.completion_tokens + excluded.completion_tokens,
+        cached_tokens = h.cached_tokens + excluded.cached_tokens,
+        reasoning_tokens = h.reasoning_tokens + excluded.reasoning_tokens,
+        cost_micro_usd = h.cost_micro_usd + excluded.cost_micro_usd
+)
+SELECT request_id FROM inserted
+"""
+
+
+async def store_usage_batch(
+    conn: Executor,
+    *,
+    request_ids: list[str],
+    tenant_ids: list[uuid.UUID],
+    key_ids: list[uuid.UUID],
+    user_ids: list[uuid.UUID | None],
+    models: list[str],
+    deployment_ids: list[uuid.UUID | None],
+    providers: list[str],
+    endpoints: list[str],
+    status_codes: list[int],
+    error_codes: list[str | None],
+    streams: list[bool],
+    prompt_tokens: list[int],
+    completion_tokens: list[int],
+    cached_tokens: list[int],
+    reasoning_tokens: list[int],
+    estimated: list[bool],
+    cost_micro_usd: list[int],
+    pricing_revisions: list[int],
+    started_at: list[datetime.datetime],
+    finished_at: list[datetime.datetime],
+    latency_ms: list[int],
+    client_disconnected: list[bool],
+) -> list[str]:
+    """Insert a batch of usage rows, one array element per request, and add the rows actually
+    inserted, and only those, to the hourly rollup: ONE statement (one round trip, no re-read of
+    the rows), so each request is counted exactly once. All arrays must have the same length
+    (set-returning functions in a select list advance in lockstep). Rows whose request_id is
+    already stored are skipped; returns the request ids that were inserted.
+    """
+    records = await conn.fetch(
+        _STORE_USAGE_BATCH,
+        request_ids,
+        tenant_ids,
+        key_ids,
+        user_ids,
+        models,
+        deployment_ids,
+        providers,
+        endpoints,
+        status_codes,
+        error_codes,
+        streams,
+        prompt_tokens,
+        completion_tokens,
+        cached_tokens,
+        reasoning_tokens,
+        estimated,
+        cost_micro_usd,
+        pricing_revisions,
+        started_at,
+        finished_at,
+        latency_ms,
+        client_disconnected,
+    )
+    return [record[0] for record in records]
