@@ -39,3 +39,11 @@ UPDATE control.providers
 SET base_url = sqlc.narg(base_url), settings = @settings, enabled = @enabled
 WHERE id = @id
 RETURNING *;
+
+-- name: ListProvidersToRewrap :many
+-- Providers whose credentials are wrapped under another master key than @key_id, locked until
+-- the re-wrap commits (a concurrent credential change waits rather than being overwritten).
+SELECT * FROM control.providers
+WHERE credentials_key_id IS NOT NULL AND credentials_key_id <> @key_id
+ORDER BY id
+FOR UPDATE;

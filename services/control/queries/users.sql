@@ -47,3 +47,8 @@ UPDATE control.users
 SET display_name = @display_name, disabled = @disabled, is_platform_admin = @is_platform_admin
 WHERE id = @id
 RETURNING *;
+
+-- name: LinkUserOidc :execrows
+-- Link a user who has no OIDC identity yet to one (first SSO sign-in matched by email).
+UPDATE control.users SET oidc_issuer = @oidc_issuer, oidc_subject = @oidc_subject
+WHERE id = @id AND oidc_issuer IS NULL;

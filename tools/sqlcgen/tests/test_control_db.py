@@ -233,12 +233,39 @@ async def test_catalogue_providers_models_deployments_routes(conn: psycopg.Async
         tpm_limit=2_000_000,
         settings={},
         enabled=True,
+        cost_input_micro_usd_per_mtok=120_000,
+        cost_output_micro_usd_per_mtok=480_000,
+        cost_cached_input_micro_usd_per_mtok=None,
     )
     assert deployment is not None
     assert await deployments.list_deployments_by_model(conn, model_id=model.id) == [deployment]
-    await routes.create_route(conn, model_id=model.id, strategy="weighted", fallback_models=["gpt-4o"])
+    created_route = await routes.create_route(
+        conn, model_id=model.id, strategy="weighted", fallback_models=["gpt-4o"]
+    )
+    assert created_route is not None
     (route,) = await routes.list_routes(conn)
     assert (route.model_name, route.fallback_models) == ("gpt-4o-mini", ["gpt-4o"])
+    # 0003_routing_cost: the lowest-cost strategy is allowed, a cost is input and output together.
+    cheapest = await routes.update_route(
+        conn, id=created_route.id, strategy="lowest_cost", fallback_models=[]
+    )
+    assert cheapest is not None
+    assert cheapest.strategy == "lowest_cost"
+    with pytest.raises(psycopg.errors.CheckViolation):
+        await routes.update_route(conn, id=created_route.id, strategy="cheapest", fallback_models=[])
+    with pytest.raises(psycopg.errors.CheckViolation):
+        await deployments.update_deployment(
+            conn,
+            id=deployment.id,
+            weight=1,
+            priority=0,
+            rpm_limit=None,
+            tpm_limit=None,
+            enabled=True,
+            cost_input_micro_usd_per_mtok=1,
+            cost_output_micro_usd_per_mtok=None,
+            cost_cached_input_micro_usd_per_mtok=None,
+        )
 
 
 async def test_budget_timezone_is_validated(conn: psycopg.AsyncConnection[object]) -> None:

@@ -1,9 +1,12 @@
-"""`python -m gateway_control [serve|migrate]`.
+"""`python -m gateway_control [serve|migrate|rewrap]`.
 
 serve (default): load and check the settings, then run `gateway_control.app:create_app` on
 Granian (ASGI interface, uvloop). Granian turns SIGTERM into a lifespan shutdown, so in-flight
 requests finish and a pending config snapshot is flushed.
 migrate: apply pending migrations once (waiting up to --wait seconds for Postgres) and exit.
+rewrap: re-seal every secret at rest under MASTER_KEY (records under MASTER_KEY_PREVIOUS or
+another key id) in one transaction; prints the counts as JSON. Idempotent; see
+docs/operations.md, "Rotating the master key".
 
 A bad or missing setting exits with code 2 and a message naming it.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from typing import Any
@@ -24,6 +28,8 @@ from granian.log import LogLevels
 from granian.server import Server
 
 from gateway_control.migrate import MigrationsFailedError, migrate_with_retry
+from gateway_control.security.envelope import EnvelopeCipher
+from gateway_control.security.rewrap import RewrapError, rewrap_all
 from gateway_control.settings import ControlSettings, load_control_settings
 
 log = logging.getLogger("gateway_control")
@@ -75,6 +81,23 @@ def migrate(settings: ControlSettings, wait_s: float) -> int:
     return 0
 
 
+async def _rewrap(settings: ControlSettings) -> dict[str, int]:
+    envelope = EnvelopeCipher(settings.master_key_id, settings.master_keys)
+    async with await psycopg.AsyncConnection.connect(settings.database_url, autocommit=True) as conn:
+        return await rewrap_all(conn, envelope)
+
+
+def rewrap(settings: ControlSettings) -> int:
+    """Re-seal every secret at rest under the current master key; 0 on success, 1 on failure."""
+    try:
+        counts = asyncio.run(_rewrap(settings))
+    except (RewrapError, psycopg.Error) as exc:
+        log.error("rewrap failed, nothing was changed: %s", exc)
+        return 1
+    print(json.dumps({"master_key_id": settings.master_key_id, "rewrapped": counts}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, load settings, and run the chosen command."""
     parser = argparse.ArgumentParser(prog="python -m gateway_control", description=__doc__.splitlines()[0])
@@ -82,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", help="run the control API on Granian (default)")
     migrate_parser = commands.add_parser("migrate", help="apply pending migrations and exit")
     migrate_parser.add_argument("--wait", type=float, default=30.0, help="seconds to wait for Postgres")
+    commands.add_parser("rewrap", help="re-seal every secret at rest under MASTER_KEY and exit")
     args = parser.parse_args(argv)
     try:
         settings = load_control_settings()
@@ -92,9 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gateway_control: LOG_LEVEL: unknown level {settings.log_level!r}", file=sys.stderr)
         return 2
     configure_logging("control", settings.log_level)
-    if args.command == "migrate":
-        return migrate(settings, args.wait)
-    return serve(settings)
+    commands_by_name = {"migrate": lambda: migrate(settings, args.wait), "rewrap": lambda: rewrap(settings)}
+    return commands_by_name.get(args.command, lambda: serve(settings))()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
     /healthz /readyz /metrics          probes, no auth
     /api/v1/auth/login                 local sign-in, no auth (sets the refresh and csrf cookies)
     /api/v1/auth/refresh, /logout      refresh cookie + X-CSRF-Token
+    /api/v1/auth/sso/...               OIDC sign-in: provider list, start, callback (no auth)
     /api/v1/...                        API: bearer token, then platform or tenant role guards
     /internal/keys/{digest}            data plane's key lookup: Bearer INTERNAL_TOKEN
     /schema                            OpenAPI (every route has an operation id)
@@ -16,16 +17,22 @@ from __future__ import annotations
 from typing import Any
 
 from gateway_common.logging import configure_logging, request_id_var
-from gateway_common.telemetry import configure_tracing
+from gateway_common.server_spans import ServerSpanMiddleware
+from gateway_common.telemetry import active_tracer, configure_tracing
 from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.plugins.prometheus import PrometheusConfig
 
+from gateway_control.domain.alert_channels.controllers import AlertChannelController
+from gateway_control.domain.alerts.controllers import AlertController
 from gateway_control.domain.audit.controllers import AuditController
 from gateway_control.domain.audit.services import Actor
 from gateway_control.domain.auth.controllers import AuthController
+from gateway_control.domain.budgets.controllers import BudgetController
+from gateway_control.domain.health.controllers import HealthController
 from gateway_control.domain.internal.controllers import InternalKeyController
 from gateway_control.domain.keys.controllers import ApiKeyController
 from gateway_control.domain.me.controllers import SelfServiceController
@@ -34,6 +41,7 @@ from gateway_control.domain.models.controllers import ModelController
 from gateway_control.domain.providers.controllers import ProviderController
 from gateway_control.domain.routes.controllers import RouteController
 from gateway_control.domain.settings.controllers import SettingsController
+from gateway_control.domain.sso.controllers import SsoController
 from gateway_control.domain.system.controllers import SystemController
 from gateway_control.domain.tenants.controllers import TenantController
 from gateway_control.domain.usage.controllers import UsageController
@@ -99,11 +107,20 @@ def _cors(settings: ControlSettings) -> CORSConfig | None:
     )
 
 
+def _tracing_middleware() -> list[DefineMiddleware]:
+    """A SERVER span per request, only when tracing is on (its gRPC calls become children)."""
+    tracer = active_tracer("gateway_control")
+    if tracer is None:
+        return []
+    # ServerSpanMiddleware is typed with plain ASGI mappings, not Litestar's scope TypedDicts.
+    return [DefineMiddleware(ServerSpanMiddleware, tracer=tracer)]  # type: ignore[arg-type]
+
+
 def create_app(settings: ControlSettings | None = None) -> Litestar:
     """Build the app; settings are loaded from the environment when not given."""
     settings = settings or load_control_settings()
     configure_logging("control", settings.log_level)
-    configure_tracing("control", settings.otel_exporter_otlp_endpoint)
+    configure_tracing("control", settings.otel_exporter_otlp_endpoint, grpc_client=True)
     admin_api = Router(
         path=API_PREFIX,
         route_handlers=[
@@ -116,18 +133,22 @@ def create_app(settings: ControlSettings | None = None) -> Litestar:
             ModelController,
             RouteController,
             UsageController,
+            HealthController,
             AuditController,
             SelfServiceController,
+            BudgetController,
+            AlertChannelController,
+            AlertController,
         ],
         # Every route authenticates; controllers and routes add platform or tenant role guards
         # (security/guards.py), and key-level checks happen where the key's tenant is known.
         guards=[require_authenticated],
         security=[{SECURITY_SCHEME: []}],
     )
-    public_api = Router(path=API_PREFIX, route_handlers=[AuthController])
+    public_api = Router(path=API_PREFIX, route_handlers=[AuthController, SsoController])
     metrics = PrometheusConfig(
         app_name="control",
-        prefix="control",
+        prefix="gateway_control",
         group_path=True,
         exclude=["^/metrics", "^/healthz", "^/readyz"],
     )
@@ -141,7 +162,7 @@ def create_app(settings: ControlSettings | None = None) -> Litestar:
             "principal": Provide(provide_principal, sync_to_thread=False),
         },
         exception_handlers=exception_handlers(),
-        middleware=[request_id_middleware, metrics.middleware],
+        middleware=[*_tracing_middleware(), request_id_middleware, metrics.middleware],
         openapi_config=openapi_config(),
         cors_config=_cors(settings),
         request_max_body_size=_MAX_BODY_BYTES,

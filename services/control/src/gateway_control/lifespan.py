@@ -31,9 +31,11 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway_control.clients.accounting import AccountingClient
+from gateway_control.clients.health import HealthClient
 from gateway_control.database import Database
 from gateway_control.domain.auth.services import bootstrap_platform_admin
 from gateway_control.migrate import MigrationsFailedError, migrate_with_retry
+from gateway_control.oidc.client import OidcClients
 from gateway_control.publishing.key_cache import KeyRecordPublisher
 from gateway_control.publishing.publisher import ConfigPublisher
 from gateway_control.publishing.snapshot_store import BUCKET_HISTORY
@@ -52,7 +54,7 @@ _STOP_GRACE_S = 10.0
 
 def _build_state(settings: ControlSettings, db: Database, redis: Redis, nats: NatsConnection) -> ControlState:
     schema_ready = asyncio.Event()
-    envelope = EnvelopeCipher(settings.master_key_id, {settings.master_key_id: settings.master_key_bytes})
+    envelope = EnvelopeCipher(settings.master_key_id, settings.master_keys)
     dataplane = DataPlaneKeys.from_base64(
         settings.dataplane_key_id, settings.dataplane_key.get_secret_value()
     )
@@ -62,6 +64,7 @@ def _build_state(settings: ControlSettings, db: Database, redis: Redis, nats: Na
         redis=redis,
         nats=nats,
         accounting=AccountingClient(settings.accounting_grpc_target, settings.grpc_timeout_s),
+        health=HealthClient(settings.health_grpc_target, settings.grpc_timeout_s),
         passwords=PasswordHashing(),
         login_limits=LoginRateLimiter(
             redis,
@@ -92,6 +95,12 @@ def _build_state(settings: ControlSettings, db: Database, redis: Redis, nats: Na
             revoked_ttl_s=settings.revoked_key_ttl_s,
             reconcile_interval_s=settings.key_reconcile_interval_s,
             schema_ready=schema_ready,
+        ),
+        oidc=OidcClients(
+            settings.oidc_providers,
+            settings.public_url,
+            timeout_s=settings.oidc_http_timeout_s,
+            leeway_s=settings.oidc_clock_skew_s,
         ),
         readiness=Readiness(),
         schema_ready=schema_ready,
@@ -160,18 +169,28 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         holder: list[ControlState] = []
 
         async def on_nats_connect(client: Client) -> None:
-            await ensure_bucket(client.jetstream(), CONFIG_BUCKET, history=BUCKET_HISTORY)
+            await ensure_bucket(
+                client.jetstream(),
+                CONFIG_BUCKET,
+                history=BUCKET_HISTORY,
+                replicas=settings.nats_stream_replicas,
+            )
             if holder:
                 holder[0].publisher.request("nats connected")
 
         nats = NatsConnection(
-            settings.nats_url, name=f"control-{settings.instance_id or 'main'}", on_connect=on_nats_connect
+            settings.nats_url,
+            name=f"control-{settings.instance_id or 'main'}",
+            on_connect=on_nats_connect,
+            stream_replicas=settings.nats_stream_replicas,
         )
         nats.start()
         stack.push_async_callback(nats.close)
         control = _build_state(settings, db, redis, nats)
         holder.append(control)
         stack.push_async_callback(control.accounting.close)
+        stack.push_async_callback(control.health.close)
+        stack.push_async_callback(control.oidc.aclose)
         app.state[STATE_KEY] = control
 
         stopping = asyncio.Event()

@@ -9,24 +9,24 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge
 
 SNAPSHOT_PUBLISHES = Counter(
-    "control_snapshot_publishes_total",
+    "gateway_control_snapshot_publishes_total",
     "Config snapshot publish attempts by result (published, stale, failed).",
     ["result"],
 )
 SNAPSHOT_REVISION = Gauge(
-    "control_snapshot_revision",
+    "gateway_control_snapshot_revision",
     "Revision of the last config snapshot this instance published.",
 )
 KEY_RECORD_WRITES = Counter(
-    "control_key_record_writes_total",
+    "gateway_control_key_record_writes_total",
     "Key records written to Redis by result (written, failed).",
     ["result"],
 )
 KEY_REPOPULATIONS = Counter(
-    "control_key_repopulations_total",
+    "gateway_control_key_repopulations_total",
     "Times every active key record was rewritten because Redis had lost them.",
 )
 KEY_RECORDS_PENDING = Gauge(
-    "control_key_records_pending",
+    "gateway_control_key_records_pending",
     "Key records waiting to be written to Redis after a failed write.",
 )

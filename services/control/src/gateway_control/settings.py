@@ -12,14 +12,19 @@ import base64
 import binascii
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from gateway_common.settings import GatewaySettings, load_settings
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 _AES_KEY_BYTES = 32
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+_BASE_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s?#]*)?$")
+# Only asymmetric algorithms: an ID token signed with a shared secret (or none) is never accepted.
+_ASYMMETRIC_ALGS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
 
 
 def _decode_aes_key(value: SecretStr, name: str) -> SecretStr:
@@ -30,6 +35,50 @@ def _decode_aes_key(value: SecretStr, name: str) -> SecretStr:
     if len(raw) != _AES_KEY_BYTES:
         raise ValueError(f"{name} must decode to {_AES_KEY_BYTES} bytes, got {len(raw)}")
     return value
+
+
+class OidcProviderSettings(BaseModel):
+    """One OpenID Connect identity provider users may sign in with (an item of OIDC_PROVIDERS)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Short name used in URLs: /api/v1/auth/sso/{name}/start.
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]
+    display_name: Annotated[str, Field(min_length=1, max_length=80)]
+    # Must equal the discovery document's `issuer` and every ID token's `iss` exactly.
+    issuer: Annotated[str, Field(pattern=r"^https?://[^\s?#]+$")]
+    client_id: Annotated[str, Field(min_length=1, max_length=255)]
+    client_secret: SecretStr
+    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
+    # ID token signature algorithms accepted (asymmetric only).
+    algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256", "PS256", "EdDSA"])
+    # An unknown subject whose verified email matches a local account is linked to it.
+    link_by_email: bool = True
+    # An unknown subject with no matching account gets a new user (just-in-time provisioning).
+    provision_users: bool = True
+    # Empty: any domain; else the email's domain must be one of these.
+    allowed_email_domains: list[str] = Field(default_factory=list)
+    # A provisioned user joins this shared tenant (by name; empty: only their personal tenant).
+    default_tenant: str = ""
+    default_role: Literal["admin", "member", "viewer"] = "member"
+
+    @field_validator("scopes")
+    @classmethod
+    def _openid_scope(cls, value: list[str]) -> list[str]:
+        if "openid" not in value:
+            raise ValueError("scopes must include openid")
+        return value
+
+    @field_validator("algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: list[str]) -> list[str]:
+        refused = sorted(set(value) - _ASYMMETRIC_ALGS)
+        if refused or not value:
+            raise ValueError(
+                f"algorithms must be asymmetric JWS algorithms; refused: {refused or 'empty list'}"
+            )
+        return value
 
 
 class ControlSettings(GatewaySettings):
@@ -67,8 +116,26 @@ class ControlSettings(GatewaySettings):
     # Comma-separated browser origins allowed to call the API cross-origin; empty = none.
     cors_allowed_origins: str = ""
 
+    # base64 of 32 bytes: wraps the per-record data keys of secrets at rest; MASTER_KEY_ID names it.
     master_key: SecretStr
     master_key_id: Annotated[str, Field(min_length=1, max_length=64)] = "mk1"
+    # The master key being retired during a rotation (base64 of 32 bytes; empty when none):
+    # records still wrapped under it open until `python -m gateway_control rewrap` moves them.
+    master_key_previous: SecretStr = SecretStr("")
+    master_key_previous_id: str = ""
+
+    # OpenID Connect identity providers for SSO (a YAML list, or JSON in the environment); each has
+    # name, display_name, issuer, client_id, client_secret and the options in services/control/README.md.
+    oidc_providers: list[OidcProviderSettings] = Field(default_factory=list)
+    # The URL browsers reach control at; the SSO redirect URI is {PUBLIC_URL}/api/v1/auth/sso/{name}/callback.
+    public_url: str = ""
+    # Where the browser lands after SSO (the web UI); ?sso_error=CODE is appended when it failed.
+    sso_return_url: str = "/"
+    # How long a started SSO sign-in may take, and the clock skew allowed on ID token times.
+    sso_flow_ttl_s: Annotated[int, Field(ge=30, le=3600)] = 600
+    oidc_clock_skew_s: Annotated[int, Field(ge=0, le=300)] = 30
+    # Timeout of each call to an identity provider (discovery, JWKS, token, UserInfo).
+    oidc_http_timeout_s: Annotated[float, Field(gt=0, le=60)] = 10.0
 
     # Failed sign-ins allowed per email and per client address within the window.
     login_max_failures_per_email: Annotated[int, Field(ge=1, le=10_000)] = 10
@@ -84,10 +151,23 @@ class ControlSettings(GatewaySettings):
     revoked_key_ttl_s: Annotated[int, Field(ge=60)] = 7 * 86400
     allow_unpriced_models: bool = False
 
+    # Budgets every new tenant and every new key gets (0: none), in micro-USD per period; they are
+    # ordinary budgets afterwards (listed, changed, deleted through the API).
+    default_tenant_budget_micro_usd: Annotated[int, Field(ge=0, le=2**53)] = 0
+    default_key_budget_micro_usd: Annotated[int, Field(ge=0, le=2**53)] = 0
+    default_budget_period: Literal["daily", "weekly", "monthly"] = "monthly"
+    default_budget_timezone: str = "UTC"
+    default_budget_hard: bool = True
+
     @field_validator("master_key")
     @classmethod
     def _master_key_is_aes256(cls, value: SecretStr) -> SecretStr:
         return _decode_aes_key(value, "MASTER_KEY")
+
+    @field_validator("master_key_previous")
+    @classmethod
+    def _previous_master_key_is_aes256(cls, value: SecretStr) -> SecretStr:
+        return _decode_aes_key(value, "MASTER_KEY_PREVIOUS") if value.get_secret_value() else value
 
     @field_validator("dataplane_key")
     @classmethod
@@ -109,9 +189,37 @@ class ControlSettings(GatewaySettings):
                 raise ValueError(
                     f"CORS_ALLOWED_ORIGINS: {origin!r} is not an origin like https://host[:port]"
                 )
+        self._check_master_keys()
+        self._check_sso()
         if self.db_pool_min_size > self.db_pool_max_size:
             raise ValueError("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
         return self
+
+    def _check_master_keys(self) -> None:
+        has_previous = bool(self.master_key_previous.get_secret_value())
+        if has_previous != bool(self.master_key_previous_id):
+            raise ValueError(
+                "MASTER_KEY_PREVIOUS and MASTER_KEY_PREVIOUS_ID must be set together (or neither)"
+            )
+        if has_previous and self.master_key_previous_id == self.master_key_id:
+            raise ValueError("MASTER_KEY_PREVIOUS_ID must differ from MASTER_KEY_ID")
+
+    def _check_sso(self) -> None:
+        names = [provider.name for provider in self.oidc_providers]
+        if len(set(names)) != len(names):
+            raise ValueError("OIDC_PROVIDERS: provider names must be unique")
+        if self.oidc_providers and not _BASE_URL.match(self.public_url):
+            raise ValueError(
+                "PUBLIC_URL must be set (https://host[:port][/path]) when OIDC_PROVIDERS are configured"
+            )
+
+    @property
+    def master_keys(self) -> dict[str, bytes]:
+        """Every master key that may open a record, by id (the current one and a retiring one)."""
+        keys = {self.master_key_id: self.master_key_bytes}
+        if self.master_key_previous_id:
+            keys[self.master_key_previous_id] = base64.b64decode(self.master_key_previous.get_secret_value())
+        return keys
 
     @property
     def cors_origins(self) -> list[str]:

@@ -11,7 +11,9 @@ from litestar.datastructures import State
 from redis.asyncio import Redis
 
 from gateway_control.clients.accounting import AccountingClient
+from gateway_control.clients.health import HealthClient
 from gateway_control.database import Database
+from gateway_control.oidc.client import OidcClients
 from gateway_control.publishing.key_cache import KeyRecordPublisher
 from gateway_control.publishing.publisher import ConfigPublisher
 from gateway_control.security.envelope import EnvelopeCipher
@@ -32,12 +34,15 @@ class ControlState:
     redis: Redis
     nats: NatsConnection
     accounting: AccountingClient
+    health: HealthClient
     passwords: PasswordHashing
     login_limits: LoginRateLimiter
     tokens: AccessTokens
     envelope: EnvelopeCipher
     publisher: ConfigPublisher
     key_records: KeyRecordPublisher
+    # The configured OpenID Connect identity providers (SSO).
+    oidc: OidcClients
     readiness: Readiness
     # Set once the schema is migrated and the bootstrap admin exists.
     schema_ready: asyncio.Event = field(default_factory=asyncio.Event)

@@ -26,6 +26,8 @@ from gateway_proto.v1.config_pb2 import ConfigSnapshot
 from gateway_proto.v1.keys_pb2 import KeyRecord
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError
 
+from .fake_accounting import accounting  # noqa: F401  (a fixture: a real gRPC AccountingService)
+
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "correct-horse-battery-staple"
 CANARY_CREDENTIAL = "sk-canary-9f2d41c6b7e84d0a"
@@ -171,7 +173,8 @@ def start_control(control_env: dict[str, str], tmp_path: Path) -> Iterator[Start
     started: list[ManagedProcess] = []
 
     def start(wait_for: str = "readyz", **overrides: str) -> ControlInstance:
-        port = free_port()
+        # A test may pick the port (CONTROL_PORT=...) when another server must know it in advance.
+        port = int(overrides.pop("CONTROL_PORT", "0")) or free_port()
         env = {**control_env, **overrides, "CONTROL_PORT": str(port)}
         base_url = f"http://127.0.0.1:{port}"
         process = ManagedProcess(

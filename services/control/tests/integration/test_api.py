@@ -229,7 +229,7 @@ async def test_health_metrics_and_request_id(control: Any) -> None:
         assert ready.json()["checks"] == {"postgres": True, "redis": True, "nats": True, "migrations": True}
         metrics = await client.get("/metrics")
         assert metrics.status_code == 200
-        assert "control_snapshot_publishes_total" in metrics.text
+        assert "gateway_control_snapshot_publishes_total" in metrics.text
         echoed = await client.get("/healthz", headers={"X-Request-ID": "req-123"})
         assert echoed.headers["x-request-id"] == "req-123"
         generated = await client.get("/healthz", headers={"X-Request-ID": "bad id with spaces;drop"})

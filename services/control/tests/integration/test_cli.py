@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -21,6 +22,9 @@ def _run(env: dict[str, str], *args: str, cwd: Any) -> subprocess.CompletedProce
     )
 
 
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
 def test_migrate_applies_once_and_is_idempotent(control_env: dict[str, str], tmp_path: Any) -> None:
     first = _run(control_env, "migrate", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
@@ -30,7 +34,10 @@ def test_migrate_applies_once_and_is_idempotent(control_env: dict[str, str], tmp
     assert '"applied":[]' in second.stderr.replace(" ", "")
     with psycopg.connect(control_env["DATABASE_URL"]) as conn:
         versions = conn.execute("SELECT version FROM control.schema_migrations").fetchall()
-    assert versions == [("0001_init",), ("0002_rbac_auth",)]
+    # Exactly the files in migrations/, in order, each once.
+    on_disk = sorted(p.stem for p in MIGRATIONS.glob("*.sql"))
+    assert [v for (v,) in versions] == on_disk
+    assert on_disk[:2] == ["0001_init", "0002_rbac_auth"]
 
 
 def test_bad_setting_exits_2_naming_it(control_env: dict[str, str], tmp_path: Any) -> None:

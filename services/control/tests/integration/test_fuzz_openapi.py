@@ -11,15 +11,43 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from .test_usage import accounting  # noqa: F401  (a fixture: a real gRPC AccountingService)
+import grpc
+import pytest
+from gateway_devstack.procs import free_port
+from gateway_proto.v1 import health_pb2, health_pb2_grpc
 
 MAX_EXAMPLES = int(os.environ.get("CONTROL_FUZZ_MAX_EXAMPLES", "5"))
 TIMEOUT_S = 300
 SEED = os.environ.get("CONTROL_FUZZ_SEED", "20261126")
 CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance"
+
+
+class NeverProbed(health_pb2_grpc.HealthServiceServicer):
+    """A HealthService that has judged nothing yet (what the real one says before any probe)."""
+
+    async def GetDeploymentHealth(
+        self, request: health_pb2.GetDeploymentHealthRequest, context: Any
+    ) -> health_pb2.GetDeploymentHealthResponse:
+        records = [health_pb2.DeploymentHealth(deployment_id=i) for i in request.deployment_ids]
+        return health_pb2.GetDeploymentHealthResponse(deployments=records)
+
+
+@pytest.fixture
+async def health_target() -> AsyncIterator[str]:
+    """The address of a running HealthService, so no health route answers 503 during the run."""
+    server = grpc.aio.server()
+    health_pb2_grpc.add_HealthServiceServicer_to_server(NeverProbed(), server)
+    target = f"127.0.0.1:{free_port()}"
+    server.add_insecure_port(target)
+    await server.start()
+    try:
+        yield target
+    finally:
+        await server.stop(grace=None)
 
 
 def schemathesis_argv(base_url: str, token: str, report_dir: Path) -> list[str]:
@@ -47,12 +75,18 @@ def schemathesis_argv(base_url: str, token: str, report_dir: Path) -> list[str]:
     ]
 
 
-async def test_no_server_errors(start_control: Any, accounting: Any, tmp_path: Path) -> None:  # noqa: F811
+async def test_no_server_errors(
+    start_control: Any,
+    accounting: Any,
+    health_target: str,
+    tmp_path: Path,
+) -> None:
     target, _servicer = accounting
-    # Every dependency is up (a real gRPC AccountingService too), so any 5xx is a bug. Fuzzed
+    # Every dependency is up (gRPC Accounting and Health servers too), so any 5xx is a bug. Fuzzed
     # sign-ins must not lock the run out: failures are expected by the thousand here.
     control = start_control(
         ACCOUNTING_GRPC_TARGET=target,
+        HEALTH_GRPC_TARGET=health_target,
         LOGIN_MAX_FAILURES_PER_EMAIL="10000",
         LOGIN_MAX_FAILURES_PER_IP="100000",
     )

@@ -132,6 +132,8 @@ async def test_two_tenants_are_isolated(control: Any, probe: Any) -> None:
             ("GET", "/api/v1/tenants/{t}/members", None),
             ("POST", "/api/v1/tenants/{t}/members", {"email": "alice@a.example", "role": "owner"}),
             ("GET", "/api/v1/usage/summary?tenant_id={t}", None),
+            ("GET", "/api/v1/usage/breakdown?group_by=day&tenant_id={t}", None),
+            ("GET", "/api/v1/usage/requests?tenant_id={t}", None),
         ]
         for method, template, body in attempts:
             foreign = await client.request(method, template.format(t=tenant_b), json=body)
@@ -147,6 +149,8 @@ async def test_two_tenants_are_isolated(control: Any, probe: Any) -> None:
             ("POST", "/api/v1/keys/{k}/rotate", {"grace_period_s": 0}),
             ("POST", "/api/v1/keys/{k}/revoke", None),
             ("GET", "/api/v1/usage/summary?key_id={k}", None),
+            ("GET", "/api/v1/usage/breakdown?group_by=model&key_id={k}", None),
+            ("GET", "/api/v1/usage/requests?key_id={k}", None),
         ]
         for method, template, body in key_attempts:
             foreign = await client.request(method, template.format(k=b_key["id"]), json=body)

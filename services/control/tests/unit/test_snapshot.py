@@ -12,10 +12,17 @@ from gateway_common.names import SNAPSHOT_SCHEMA_VERSION
 from gateway_common.sealing import DataPlaneKeys, SealingError
 from gateway_control.db.routes import ListRoutesRow
 from gateway_control.db.tables import Deployment, Model, Provider
-from gateway_control.publishing.snapshot import CatalogRows, build_snapshot, model_pricing
+from gateway_control.publishing.snapshot import (
+    STRATEGIES,
+    CatalogRows,
+    build_snapshot,
+    deployment_cost,
+    model_pricing,
+)
 from gateway_control.security.credentials import seal_credentials
 from gateway_control.security.envelope import EnvelopeCipher
 from gateway_proto.v1 import config_pb2
+from gateway_proto.v1.pricing_pb2 import ModelPricing
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 CANARY = "sk-canary-5b0f3c1e9d"
@@ -77,21 +84,28 @@ def _provider(
     )
 
 
-def _deployment(model: Model, provider: Provider, *, priority: int = 0, enabled: bool = True) -> Deployment:
-    return Deployment(
-        id=uuid.uuid4(),
-        model_id=model.id,
-        provider_id=provider.id,
-        upstream_model=f"up-{model.name}-{priority}",
-        weight=3,
-        priority=priority,
-        rpm_limit=None,
-        tpm_limit=1000,
-        settings={},
-        enabled=enabled,
-        created_at=NOW,
-        updated_at=NOW,
-    )
+def _deployment(
+    model: Model, provider: Provider, *, priority: int = 0, enabled: bool = True, **extra: object
+) -> Deployment:
+    fields: dict[str, object] = {
+        "id": uuid.uuid4(),
+        "model_id": model.id,
+        "provider_id": provider.id,
+        "upstream_model": f"up-{model.name}-{priority}",
+        "weight": 3,
+        "priority": priority,
+        "rpm_limit": None,
+        "tpm_limit": 1000,
+        "settings": {},
+        "enabled": enabled,
+        "created_at": NOW,
+        "updated_at": NOW,
+        "cost_input_micro_usd_per_mtok": None,
+        "cost_output_micro_usd_per_mtok": None,
+        "cost_cached_input_micro_usd_per_mtok": None,
+    }
+    fields.update(extra)
+    return Deployment(**fields)  # type: ignore[arg-type]
 
 
 def _route(model: Model, strategy: str = "weighted") -> ListRoutesRow:
@@ -196,3 +210,90 @@ def test_disabled_things_and_unopenable_providers_are_left_out(
     assert {p.id for p in snapshot.providers} == {str(good.id), str(keyless.id)}
     assert not next(p for p in snapshot.providers if p.id == str(keyless.id)).HasField("credentials")
     assert snapshot.allow_unpriced_models
+
+
+def test_routing_fields_and_cost_of_deployments_are_published(
+    envelope: EnvelopeCipher, dataplane: DataPlaneKeys
+) -> None:
+    model = _model("demo", price_in=150_000, price_out=600_000)
+    provider = _provider(envelope, credentials={"api_key": "k"})
+    costed = _deployment(
+        model,
+        provider,
+        weight=7,
+        rpm_limit=500,
+        tpm_limit=90_000,
+        cost_input_micro_usd_per_mtok=120_000,
+        cost_output_micro_usd_per_mtok=480_000,
+    )
+    free = _deployment(
+        model,
+        provider,
+        priority=1,
+        cost_input_micro_usd_per_mtok=0,
+        cost_output_micro_usd_per_mtok=0,
+        cost_cached_input_micro_usd_per_mtok=0,
+    )
+    plain = _deployment(model, provider, priority=2, rpm_limit=None, tpm_limit=None)
+    rows = CatalogRows(
+        revision=3,
+        models=[model],
+        deployments=[costed, free, plain],
+        routes=[_route(model, "lowest_cost")],
+        providers=[provider],
+    )
+    snapshot = build_snapshot(
+        rows, envelope=envelope, dataplane=dataplane, allow_unpriced_models=False, now=NOW
+    )
+    by_id = {d.id: d for d in snapshot.deployments}
+    published = by_id[str(costed.id)]
+    assert (published.weight, published.priority, published.rpm_limit, published.tpm_limit) == (
+        7,
+        0,
+        500,
+        90_000,
+    )
+    assert published.cost.priced
+    assert (
+        published.cost.input_micro_usd_per_mtok,
+        published.cost.output_micro_usd_per_mtok,
+        published.cost.cached_input_micro_usd_per_mtok,
+        published.cost.reasoning_micro_usd_per_mtok,
+    ) == (120_000, 480_000, 120_000, 480_000)
+    # A configured zero cost is a free upstream, not an unknown one.
+    assert by_id[str(free.id)].cost.priced
+    assert by_id[str(free.id)].cost.input_micro_usd_per_mtok == 0
+    unset = by_id[str(plain.id)]
+    assert not unset.HasField("cost")
+    assert (unset.rpm_limit, unset.tpm_limit) == (0, 0)
+    [route] = snapshot.routes
+    assert route.strategy == config_pb2.ROUTING_STRATEGY_LOWEST_COST
+    assert list(route.deployment_ids) == [str(costed.id), str(free.id), str(plain.id)]
+
+
+def test_a_cost_without_both_token_prices_is_not_published(envelope: EnvelopeCipher) -> None:
+    # The database refuses such a row (deployments_cost_complete); the builder does not trust it.
+    provider = _provider(envelope, credentials=None)
+    half = _deployment(_model("m"), provider, cost_input_micro_usd_per_mtok=5)
+    assert deployment_cost(half) is None
+    cached = _deployment(
+        _model("m"),
+        provider,
+        cost_input_micro_usd_per_mtok=5,
+        cost_output_micro_usd_per_mtok=9,
+        cost_cached_input_micro_usd_per_mtok=1,
+    )
+    assert deployment_cost(cached) == ModelPricing(
+        input_micro_usd_per_mtok=5,
+        output_micro_usd_per_mtok=9,
+        cached_input_micro_usd_per_mtok=1,
+        reasoning_micro_usd_per_mtok=9,
+        priced=True,
+    )
+
+
+def test_strategy_names_map_to_the_data_plane_enum() -> None:
+    assert STRATEGIES["lowest_cost"] == config_pb2.ROUTING_STRATEGY_LOWEST_COST
+    assert STRATEGIES["lowest_latency"] == config_pb2.ROUTING_STRATEGY_LOWEST_LATENCY
+    assert STRATEGIES["least_busy"] == config_pb2.ROUTING_STRATEGY_LEAST_IN_FLIGHT
+    assert STRATEGIES["weighted"] == config_pb2.ROUTING_STRATEGY_WEIGHTED

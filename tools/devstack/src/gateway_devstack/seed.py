@@ -49,10 +49,17 @@ class ControlClient:
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         """POST JSON and return the decoded answer; raises on an error status."""
-        response = self._http.post(path, json=body)
+        return self._send("POST", path, body)
+
+    def patch(self, path: str, body: dict[str, Any]) -> Any:
+        """PATCH JSON and return the decoded answer; raises on an error status."""
+        return self._send("PATCH", path, body)
+
+    def _send(self, method: str, path: str, body: dict[str, Any]) -> Any:
+        response = self._http.request(method, path, json=body)
         if response.is_error:
             raise httpx.HTTPStatusError(
-                f"{response.status_code} from POST {path}: {response.text}",
+                f"{response.status_code} from {method} {path}: {response.text}",
                 request=response.request,
                 response=response,
             )

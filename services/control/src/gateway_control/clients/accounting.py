@@ -33,6 +33,7 @@ class UsageQuery:
 
     tenant_id: str | None = None
     key_id: str | None = None
+    model: str | None = None
     start: datetime | None = None
     end: datetime | None = None
     timezone: str | None = None
@@ -49,6 +50,7 @@ def usage_filter(query: UsageQuery) -> accounting_pb2.UsageFilter:
     proto = accounting_pb2.UsageFilter(
         tenant_id=query.tenant_id or "",
         key_id=query.key_id or "",
+        model=query.model or "",
         timezone=query.timezone or "",
     )
     if query.start is not None:
@@ -75,6 +77,41 @@ class AccountingClient:
         except grpc.aio.AioRpcError as exc:
             raise self._translate(exc) from exc
         return response.totals
+
+    async def usage_breakdown(
+        self, query: UsageQuery, group_by: accounting_pb2.UsageDimension.ValueType
+    ) -> list[accounting_pb2.UsageGroup]:
+        """Totals per group; raises DependencyUnavailableError when accounting is unreachable."""
+        request = accounting_pb2.GetUsageBreakdownRequest(filter=usage_filter(query), group_by=group_by)
+        try:
+            response = await self._stub.GetUsageBreakdown(request, timeout=self._timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise self._translate(exc) from exc
+        return list(response.groups)
+
+    async def list_requests(
+        self, query: UsageQuery, page_size: int, page_token: str
+    ) -> accounting_pb2.ListRequestsResponse:
+        """One page of the request log, newest first (an empty next_page_token at the end)."""
+        request = accounting_pb2.ListRequestsRequest(
+            filter=usage_filter(query), page_size=page_size, page_token=page_token
+        )
+        try:
+            return await self._stub.ListRequests(request, timeout=self._timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise self._translate(exc) from exc
+
+    async def list_alerts(
+        self, *, tenant_id: str | None, budget_id: str | None, page_size: int, page_token: str
+    ) -> accounting_pb2.ListAlertsResponse:
+        """One page of the budget alert history, newest first (an empty next_page_token at the end)."""
+        request = accounting_pb2.ListAlertsRequest(
+            tenant_id=tenant_id or "", budget_id=budget_id or "", page_size=page_size, page_token=page_token
+        )
+        try:
+            return await self._stub.ListAlerts(request, timeout=self._timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise self._translate(exc) from exc
 
     def _translate(self, exc: grpc.aio.AioRpcError) -> Exception:
         code = exc.code()

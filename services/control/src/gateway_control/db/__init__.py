@@ -2,7 +2,7 @@
 # Source: services/control/queries
 """Typed psycopg access to schema control, generated from services/control/queries.
 
-Modules: api_keys, audit, budgets, config_revisions, deployments, memberships, models, providers,
-refresh_tokens, routes, settings, tables, tenants, users.
+Modules: alert_channels, api_keys, audit, budgets, config_revisions, deployments, memberships, models,
+providers, refresh_tokens, routes, settings, tables, tenants, users.
 Regenerate with `make sqlc`; never edit these files by hand.
 """

@@ -4,12 +4,33 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
+from dataclasses import dataclass
 
 from psycopg import AsyncConnection
 from psycopg.rows import args_row
 
 from .tables import Budget
+
+
+@dataclass(frozen=True, slots=True)
+class GetBudgetRow:
+    """A row returned by get_budget."""
+
+    id: uuid.UUID
+    scope: str
+    scope_id: uuid.UUID
+    limit_micro_usd: int
+    period: str
+    rolling_days: int | None
+    timezone: str
+    hard: bool
+    thresholds: list[int]
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    tenant_id: uuid.UUID
+
 
 _CREATE_BUDGET = """
 INSERT INTO control.budgets (
@@ -94,3 +115,115 @@ async def list_budgets(
             _LIST_BUDGETS,
         )
         return await cur.fetchall()
+
+
+_GET_BUDGET = """
+SELECT b.id, b.scope, b.scope_id, b.limit_micro_usd, b.period, b.rolling_days, b.timezone, b.hard,
+    b.thresholds, b.created_at, b.updated_at, (CASE WHEN b.scope = 'tenant' THEN b.scope_id ELSE
+    k.tenant_id END)::uuid AS tenant_id
+FROM control.budgets AS b
+LEFT JOIN control.api_keys AS k ON b.scope = 'key' AND k.id = b.scope_id
+WHERE b.id = %(id)s
+"""
+
+
+async def get_budget(
+    conn: AsyncConnection[object],
+    *,
+    id: uuid.UUID,
+) -> GetBudgetRow | None:
+    """One budget, with the tenant it belongs to (the key's tenant for a key budget)."""
+    async with conn.cursor(row_factory=args_row(GetBudgetRow)) as cur:
+        await cur.execute(
+            _GET_BUDGET,
+            {
+                "id": id,
+            },
+        )
+        return await cur.fetchone()
+
+
+_LIST_BUDGETS_BY_TENANT = """
+SELECT b.id, b.scope, b.scope_id, b.limit_micro_usd, b.period, b.rolling_days, b.timezone, b.hard,
+    b.thresholds, b.created_at, b.updated_at FROM control.budgets AS b
+LEFT JOIN control.api_keys AS k ON b.scope = 'key' AND k.id = b.scope_id
+WHERE (b.scope = 'tenant' AND b.scope_id = %(tenant_id)s) OR (b.scope = 'key' AND k.tenant_id =
+    %(tenant_id)s)
+ORDER BY b.scope DESC, b.scope_id, b.period, b.id
+"""
+
+
+async def list_budgets_by_tenant(
+    conn: AsyncConnection[object],
+    *,
+    tenant_id: uuid.UUID,
+) -> list[Budget]:
+    """The budgets of a tenant and of its keys."""
+    async with conn.cursor(row_factory=args_row(Budget)) as cur:
+        await cur.execute(
+            _LIST_BUDGETS_BY_TENANT,
+            {
+                "tenant_id": tenant_id,
+            },
+        )
+        return await cur.fetchall()
+
+
+_UPDATE_BUDGET = """
+UPDATE control.budgets
+SET limit_micro_usd = %(limit_micro_usd)s, period = %(period)s, rolling_days = %(rolling_days)s,
+    timezone = %(timezone)s, hard = %(hard)s, thresholds = %(thresholds)s
+WHERE id = %(id)s
+RETURNING id, scope, scope_id, limit_micro_usd, period, rolling_days, timezone, hard, thresholds,
+    created_at, updated_at
+"""
+
+
+async def update_budget(
+    conn: AsyncConnection[object],
+    *,
+    limit_micro_usd: int,
+    period: str,
+    rolling_days: int | None,
+    timezone: str,
+    hard: bool,
+    thresholds: list[int],
+    id: uuid.UUID,
+) -> Budget | None:
+    """Replace a budget's limit, period, time zone, hard flag and thresholds."""
+    async with conn.cursor(row_factory=args_row(Budget)) as cur:
+        await cur.execute(
+            _UPDATE_BUDGET,
+            {
+                "limit_micro_usd": limit_micro_usd,
+                "period": period,
+                "rolling_days": rolling_days,
+                "timezone": timezone,
+                "hard": hard,
+                "thresholds": thresholds,
+                "id": id,
+            },
+        )
+        return await cur.fetchone()
+
+
+_DELETE_BUDGET = """
+DELETE FROM control.budgets WHERE id = %(id)s RETURNING id, scope, scope_id, limit_micro_usd,
+    period, rolling_days, timezone, hard, thresholds, created_at, updated_at
+"""
+
+
+async def delete_budget(
+    conn: AsyncConnection[object],
+    *,
+    id: uuid.UUID,
+) -> Budget | None:
+    """Delete a budget; returns the deleted row (none when it did not exist)."""
+    async with conn.cursor(row_factory=args_row(Budget)) as cur:
+        await cur.execute(
+            _DELETE_BUDGET,
+            {
+                "id": id,
+            },
+        )
+        return await cur.fetchone()

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from psycopg import AsyncConnection
 from psycopg.rows import args_row
@@ -12,16 +13,37 @@ from psycopg.types.json import Jsonb
 
 from .tables import Deployment, JsonValue
 
+
+@dataclass(frozen=True, slots=True)
+class ListDeploymentNamesRow:
+    """A row returned by list_deployment_names."""
+
+    id: uuid.UUID
+    model_id: uuid.UUID
+    model_name: str
+    provider_id: uuid.UUID
+    provider_name: str
+    provider_type: str
+    upstream_model: str
+    priority: int
+    in_service: bool
+
+
 _CREATE_DEPLOYMENT = """
 INSERT INTO control.deployments (
-    model_id, provider_id, upstream_model, weight, priority, rpm_limit, tpm_limit, settings, enabled
+    model_id, provider_id, upstream_model, weight, priority, rpm_limit, tpm_limit, settings,
+        enabled,
+    cost_input_micro_usd_per_mtok, cost_output_micro_usd_per_mtok,
+        cost_cached_input_micro_usd_per_mtok
 )
 VALUES (
     %(model_id)s, %(provider_id)s, %(upstream_model)s, %(weight)s, %(priority)s, %(rpm_limit)s,
-    %(tpm_limit)s, %(settings)s, %(enabled)s
+    %(tpm_limit)s, %(settings)s, %(enabled)s, %(cost_input_micro_usd_per_mtok)s,
+    %(cost_output_micro_usd_per_mtok)s, %(cost_cached_input_micro_usd_per_mtok)s
 )
 RETURNING id, model_id, provider_id, upstream_model, weight, priority, rpm_limit, tpm_limit,
-    settings, enabled, created_at, updated_at
+    settings, enabled, created_at, updated_at, cost_input_micro_usd_per_mtok,
+    cost_output_micro_usd_per_mtok, cost_cached_input_micro_usd_per_mtok
 """
 
 
@@ -37,8 +59,11 @@ async def create_deployment(
     tpm_limit: int | None,
     settings: JsonValue,
     enabled: bool,
+    cost_input_micro_usd_per_mtok: int | None,
+    cost_output_micro_usd_per_mtok: int | None,
+    cost_cached_input_micro_usd_per_mtok: int | None,
 ) -> Deployment | None:
-    """Attach an upstream (provider + upstream model name) to a model."""
+    """Attach an upstream (provider + upstream model name) to a model, with its caps and cost."""
     async with conn.cursor(row_factory=args_row(Deployment)) as cur:
         await cur.execute(
             _CREATE_DEPLOYMENT,
@@ -52,6 +77,79 @@ async def create_deployment(
                 "tpm_limit": tpm_limit,
                 "settings": Jsonb(settings),
                 "enabled": enabled,
+                "cost_input_micro_usd_per_mtok": cost_input_micro_usd_per_mtok,
+                "cost_output_micro_usd_per_mtok": cost_output_micro_usd_per_mtok,
+                "cost_cached_input_micro_usd_per_mtok": cost_cached_input_micro_usd_per_mtok,
+            },
+        )
+        return await cur.fetchone()
+
+
+_GET_DEPLOYMENT_FOR_UPDATE = """
+SELECT id, model_id, provider_id, upstream_model, weight, priority, rpm_limit, tpm_limit, settings,
+    enabled, created_at, updated_at, cost_input_micro_usd_per_mtok, cost_output_micro_usd_per_mtok,
+    cost_cached_input_micro_usd_per_mtok FROM control.deployments WHERE id = %(id)s FOR UPDATE
+"""
+
+
+async def get_deployment_for_update(
+    conn: AsyncConnection[object],
+    *,
+    id: uuid.UUID,
+) -> Deployment | None:
+    """One deployment, locked until the end of the transaction (read-modify-write)."""
+    async with conn.cursor(row_factory=args_row(Deployment)) as cur:
+        await cur.execute(
+            _GET_DEPLOYMENT_FOR_UPDATE,
+            {
+                "id": id,
+            },
+        )
+        return await cur.fetchone()
+
+
+_UPDATE_DEPLOYMENT = """
+UPDATE control.deployments
+SET weight = %(weight)s, priority = %(priority)s, rpm_limit = %(rpm_limit)s,
+    tpm_limit = %(tpm_limit)s, enabled = %(enabled)s,
+    cost_input_micro_usd_per_mtok = %(cost_input_micro_usd_per_mtok)s,
+    cost_output_micro_usd_per_mtok = %(cost_output_micro_usd_per_mtok)s,
+    cost_cached_input_micro_usd_per_mtok = %(cost_cached_input_micro_usd_per_mtok)s,
+    updated_at = now()
+WHERE id = %(id)s
+RETURNING id, model_id, provider_id, upstream_model, weight, priority, rpm_limit, tpm_limit,
+    settings, enabled, created_at, updated_at, cost_input_micro_usd_per_mtok,
+    cost_output_micro_usd_per_mtok, cost_cached_input_micro_usd_per_mtok
+"""
+
+
+async def update_deployment(
+    conn: AsyncConnection[object],
+    *,
+    weight: int,
+    priority: int,
+    rpm_limit: int | None,
+    tpm_limit: int | None,
+    enabled: bool,
+    cost_input_micro_usd_per_mtok: int | None,
+    cost_output_micro_usd_per_mtok: int | None,
+    cost_cached_input_micro_usd_per_mtok: int | None,
+    id: uuid.UUID,
+) -> Deployment | None:
+    """Replace a deployment's routing fields (weight, priority, caps, cost, enabled flag)."""
+    async with conn.cursor(row_factory=args_row(Deployment)) as cur:
+        await cur.execute(
+            _UPDATE_DEPLOYMENT,
+            {
+                "weight": weight,
+                "priority": priority,
+                "rpm_limit": rpm_limit,
+                "tpm_limit": tpm_limit,
+                "enabled": enabled,
+                "cost_input_micro_usd_per_mtok": cost_input_micro_usd_per_mtok,
+                "cost_output_micro_usd_per_mtok": cost_output_micro_usd_per_mtok,
+                "cost_cached_input_micro_usd_per_mtok": cost_cached_input_micro_usd_per_mtok,
+                "id": id,
             },
         )
         return await cur.fetchone()
@@ -59,7 +157,8 @@ async def create_deployment(
 
 _LIST_DEPLOYMENTS = """
 SELECT id, model_id, provider_id, upstream_model, weight, priority, rpm_limit, tpm_limit, settings,
-    enabled, created_at, updated_at FROM control.deployments ORDER BY model_id, priority, id
+    enabled, created_at, updated_at, cost_input_micro_usd_per_mtok, cost_output_micro_usd_per_mtok,
+    cost_cached_input_micro_usd_per_mtok FROM control.deployments ORDER BY model_id, priority, id
 """
 
 
@@ -76,8 +175,9 @@ async def list_deployments(
 
 _LIST_DEPLOYMENTS_BY_MODEL = """
 SELECT id, model_id, provider_id, upstream_model, weight, priority, rpm_limit, tpm_limit, settings,
-    enabled, created_at, updated_at FROM control.deployments WHERE model_id = %(model_id)s ORDER BY
-    priority, id
+    enabled, created_at, updated_at, cost_input_micro_usd_per_mtok, cost_output_micro_usd_per_mtok,
+    cost_cached_input_micro_usd_per_mtok FROM control.deployments WHERE model_id = %(model_id)s
+    ORDER BY priority, id
 """
 
 
@@ -92,6 +192,39 @@ async def list_deployments_by_model(
             _LIST_DEPLOYMENTS_BY_MODEL,
             {
                 "model_id": model_id,
+            },
+        )
+        return await cur.fetchall()
+
+
+_LIST_DEPLOYMENT_NAMES = """
+SELECT d.id, d.model_id, m.name AS model_name, d.provider_id, p.name AS provider_name,
+    p.type AS provider_type, d.upstream_model, d.priority,
+    (d.enabled AND m.enabled AND p.enabled)::boolean AS in_service
+FROM control.deployments AS d
+JOIN control.models AS m ON m.id = d.model_id
+JOIN control.providers AS p ON p.id = d.provider_id
+WHERE (%(deployment_id)s::uuid IS NULL OR d.id = %(deployment_id)s)
+    AND (%(model_name)s::text IS NULL OR m.name = %(model_name)s)
+ORDER BY m.name, d.priority, d.id
+"""
+
+
+async def list_deployment_names(
+    conn: AsyncConnection[object],
+    *,
+    deployment_id: uuid.UUID | None,
+    model_name: str | None,
+) -> list[ListDeploymentNamesRow]:
+    """Deployments with their model's and provider's names (for the health view), by model name
+    then priority; in_service is false when the deployment, its model or its provider is disabled.
+    """
+    async with conn.cursor(row_factory=args_row(ListDeploymentNamesRow)) as cur:
+        await cur.execute(
+            _LIST_DEPLOYMENT_NAMES,
+            {
+                "deployment_id": deployment_id,
+                "model_name": model_name,
             },
         )
         return await cur.fetchall()

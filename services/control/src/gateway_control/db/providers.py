@@ -189,3 +189,31 @@ async def update_provider(
             },
         )
         return await cur.fetchone()
+
+
+_LIST_PROVIDERS_TO_REWRAP = """
+SELECT id, name, type, base_url, settings, credentials_ciphertext, credentials_key_id,
+    credentials_wrapped_key, credentials_nonce, enabled, created_at, updated_at FROM
+    control.providers
+WHERE credentials_key_id IS NOT NULL AND credentials_key_id <> %(key_id)s
+ORDER BY id
+FOR UPDATE
+"""
+
+
+async def list_providers_to_rewrap(
+    conn: AsyncConnection[object],
+    *,
+    key_id: str | None,
+) -> list[Provider]:
+    """Providers whose credentials are wrapped under another master key than @key_id, locked until
+    the re-wrap commits (a concurrent credential change waits rather than being overwritten).
+    """
+    async with conn.cursor(row_factory=args_row(Provider)) as cur:
+        await cur.execute(
+            _LIST_PROVIDERS_TO_REWRAP,
+            {
+                "key_id": key_id,
+            },
+        )
+        return await cur.fetchall()

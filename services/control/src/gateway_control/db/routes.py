@@ -27,6 +27,19 @@ class ListRoutesRow:
     updated_at: datetime.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class GetRouteForUpdateRow:
+    """A row returned by get_route_for_update."""
+
+    id: uuid.UUID
+    model_id: uuid.UUID
+    model_name: str
+    strategy: str
+    fallback_models: list[str]
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
 _CREATE_ROUTE = """
 INSERT INTO control.routes (model_id, strategy, fallback_models)
 VALUES (%(model_id)s, %(strategy)s, %(fallback_models)s)
@@ -72,3 +85,57 @@ async def list_routes(
             _LIST_ROUTES,
         )
         return await cur.fetchall()
+
+
+_GET_ROUTE_FOR_UPDATE = """
+SELECT r.id, r.model_id, m.name AS model_name, r.strategy, r.fallback_models, r.created_at,
+    r.updated_at
+FROM control.routes AS r
+JOIN control.models AS m ON m.id = r.model_id
+WHERE r.id = %(id)s
+FOR UPDATE OF r
+"""
+
+
+async def get_route_for_update(
+    conn: AsyncConnection[object],
+    *,
+    id: uuid.UUID,
+) -> GetRouteForUpdateRow | None:
+    """One route with its model's name, locked until the end of the transaction."""
+    async with conn.cursor(row_factory=args_row(GetRouteForUpdateRow)) as cur:
+        await cur.execute(
+            _GET_ROUTE_FOR_UPDATE,
+            {
+                "id": id,
+            },
+        )
+        return await cur.fetchone()
+
+
+_UPDATE_ROUTE = """
+UPDATE control.routes
+SET strategy = %(strategy)s, fallback_models = %(fallback_models)s, updated_at = now()
+WHERE id = %(id)s
+RETURNING id, model_id, strategy, fallback_models, created_at, updated_at
+"""
+
+
+async def update_route(
+    conn: AsyncConnection[object],
+    *,
+    strategy: str,
+    fallback_models: list[str],
+    id: uuid.UUID,
+) -> Route | None:
+    """Replace how a model's deployments are chosen and which models it falls back to."""
+    async with conn.cursor(row_factory=args_row(Route)) as cur:
+        await cur.execute(
+            _UPDATE_ROUTE,
+            {
+                "strategy": strategy,
+                "fallback_models": fallback_models,
+                "id": id,
+            },
+        )
+        return await cur.fetchone()

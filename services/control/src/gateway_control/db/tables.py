@@ -142,6 +142,9 @@ class Deployment:
     enabled: bool
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    cost_input_micro_usd_per_mtok: int | None
+    cost_output_micro_usd_per_mtok: int | None
+    cost_cached_input_micro_usd_per_mtok: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -257,3 +257,28 @@ async def update_user(
             },
         )
         return await cur.fetchone()
+
+
+_LINK_USER_OIDC = """
+UPDATE control.users SET oidc_issuer = %(oidc_issuer)s, oidc_subject = %(oidc_subject)s
+WHERE id = %(id)s AND oidc_issuer IS NULL
+"""
+
+
+async def link_user_oidc(
+    conn: AsyncConnection[object],
+    *,
+    oidc_issuer: str | None,
+    oidc_subject: str | None,
+    id: uuid.UUID,
+) -> int:
+    """Link a user who has no OIDC identity yet to one (first SSO sign-in matched by email)."""
+    cur = await conn.execute(
+        _LINK_USER_OIDC,
+        {
+            "oidc_issuer": oidc_issuer,
+            "oidc_subject": oidc_subject,
+            "id": id,
+        },
+    )
+    return cur.rowcount

@@ -1,8 +1,10 @@
 """Building the ConfigSnapshot from catalogue rows (pure: no I/O, so it is unit-tested alone).
 
 What the data plane gets: enabled models with pricing and timeouts, enabled deployments whose
-provider is enabled and usable, routes with their strategy and deployment ids (priority order),
-and providers with credentials re-sealed under the data-plane key (aad = provider id). A
+provider is enabled and usable (weights, priority tiers, the provider account's RPM/TPM caps and
+their cost), routes with their strategy, deployment ids (priority order) and fallback models,
+providers with credentials re-sealed under the data-plane key (aad = provider id), and every
+budget (the proxy reserves against the hard ones). A
 provider whose stored credentials cannot be opened is left out with its deployments, and an
 error is logged: one bad row must not stop every other change from reaching the data plane.
 """
@@ -11,18 +13,18 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import orjson
 from gateway_common.names import SNAPSHOT_SCHEMA_VERSION
 from gateway_common.sealing import DataPlaneKeys
-from gateway_proto.v1 import config_pb2
+from gateway_proto.v1 import budget_pb2, config_pb2
 from gateway_proto.v1.pricing_pb2 import ModelPricing
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from gateway_control.db.routes import ListRoutesRow
-from gateway_control.db.tables import Deployment, JsonValue, Model, Provider
+from gateway_control.db.tables import Budget, Deployment, JsonValue, Model, Provider
 from gateway_control.security.credentials import open_credentials
 from gateway_control.security.envelope import EnvelopeCipher, EnvelopeError
 
@@ -36,6 +38,7 @@ STRATEGIES: dict[str, config_pb2.RoutingStrategy.ValueType] = {
     "round_robin": config_pb2.ROUTING_STRATEGY_WEIGHTED,
     "least_busy": config_pb2.ROUTING_STRATEGY_LEAST_IN_FLIGHT,
     "lowest_latency": config_pb2.ROUTING_STRATEGY_LOWEST_LATENCY,
+    "lowest_cost": config_pb2.ROUTING_STRATEGY_LOWEST_COST,
 }
 
 
@@ -48,6 +51,7 @@ class CatalogRows:
     deployments: list[Deployment]
     routes: list[ListRoutesRow]
     providers: list[Provider]
+    budgets: list[Budget] = field(default_factory=list)
 
 
 def model_pricing(model: Model) -> ModelPricing:
@@ -112,6 +116,27 @@ def _provider(provider: Provider, envelope: EnvelopeCipher, dataplane: DataPlane
     return proto
 
 
+def deployment_cost(deployment: Deployment) -> ModelPricing | None:
+    """What the deployment costs the operator, for the lowest-cost strategy.
+
+    None (the field stays unset, priced = false) when no cost is configured: the data plane then
+    ranks the deployment by its model's pricing. A configured cost is priced even when it is zero
+    (a free upstream), with an unset cached-input price charged as input and reasoning as output.
+    """
+    cost_in = deployment.cost_input_micro_usd_per_mtok
+    cost_out = deployment.cost_output_micro_usd_per_mtok
+    if cost_in is None or cost_out is None:
+        return None
+    cached = deployment.cost_cached_input_micro_usd_per_mtok
+    return ModelPricing(
+        input_micro_usd_per_mtok=cost_in,
+        output_micro_usd_per_mtok=cost_out,
+        cached_input_micro_usd_per_mtok=cost_in if cached is None else cached,
+        reasoning_micro_usd_per_mtok=cost_out,
+        priced=True,
+    )
+
+
 def _deployment(deployment: Deployment) -> config_pb2.Deployment:
     return config_pb2.Deployment(
         id=str(deployment.id),
@@ -123,6 +148,23 @@ def _deployment(deployment: Deployment) -> config_pb2.Deployment:
         rpm_limit=deployment.rpm_limit or 0,
         tpm_limit=deployment.tpm_limit or 0,
         settings=string_map(deployment.settings),
+        cost=deployment_cost(deployment),
+    )
+
+
+_BUDGET_SCOPES = {"tenant": budget_pb2.BUDGET_SCOPE_TENANT, "key": budget_pb2.BUDGET_SCOPE_KEY}
+
+
+def _budget(budget: Budget) -> budget_pb2.BudgetLimit:
+    return budget_pb2.BudgetLimit(
+        id=str(budget.id),
+        scope=_BUDGET_SCOPES.get(budget.scope, budget_pb2.BUDGET_SCOPE_UNSPECIFIED),
+        scope_id=str(budget.scope_id),
+        limit_micro_usd=budget.limit_micro_usd,
+        period=budget.period,
+        rolling_days=budget.rolling_days or 0,
+        timezone=budget.timezone,
+        hard=budget.hard,
     )
 
 
@@ -177,4 +219,5 @@ def build_snapshot(
         ],
         providers=providers,
         allow_unpriced_models=allow_unpriced_models,
+        budgets=[_budget(b) for b in rows.budgets],
     )

@@ -15,6 +15,7 @@ from gateway_proto.v1.config_pb2 import ConfigSnapshot
 from google.protobuf.message import DecodeError
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
+from opentelemetry import trace
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,9 @@ class SnapshotStore:
         try:
             return await js.key_value(CONFIG_BUCKET)
         except BucketNotFoundError:
-            await ensure_bucket(js, CONFIG_BUCKET, history=BUCKET_HISTORY)
+            await ensure_bucket(
+                js, CONFIG_BUCKET, history=BUCKET_HISTORY, replicas=self._nats.stream_replicas
+            )
             return await js.key_value(CONFIG_BUCKET)
 
     async def current_revision(self) -> int | None:
@@ -49,8 +52,24 @@ class SnapshotStore:
     async def put_if_newer(self, snapshot: ConfigSnapshot) -> int | None:
         """Store `snapshot` unless KV already holds the same or a newer revision.
 
-        Returns None when stored, else the revision KV holds (which is >= the snapshot's).
+        Returns None when stored, else the revision KV holds (which is >= the snapshot's). With
+        tracing on it is one PRODUCER span (a no-op span otherwise: control is off the hot path).
         """
+        with trace.get_tracer(__name__).start_as_current_span(
+            f"{CONFIG_BUCKET} publish",
+            kind=trace.SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": CONFIG_BUCKET,
+                "gateway.config_revision": snapshot.revision,
+            },
+        ) as span:
+            held = await self._put_if_newer(snapshot)
+            if held is not None:
+                span.set_attribute("gateway.config_revision_held", held)
+            return held
+
+    async def _put_if_newer(self, snapshot: ConfigSnapshot) -> int | None:
         data = snapshot.SerializeToString()
         bucket = await self._bucket()
         for _ in range(_CAS_ATTEMPTS):

@@ -3,6 +3,9 @@
     omg_refresh   the refresh token: httpOnly, Secure, SameSite=Strict, Path=/api/v1/auth
                   (sent only to refresh and logout, never readable by scripts)
     omg_csrf      a random value: Secure, SameSite=Strict, readable by the page's script
+    omg_sso_state the state of an SSO sign-in in progress: httpOnly, Secure, SameSite=Lax (it must
+                  come back on the provider's top-level redirect), Path=/api/v1/auth/sso; binds
+                  the flow to the browser that started it (no login CSRF)
 
 Only refresh and logout are authenticated by a cookie (every other route takes a bearer token
 in the Authorization header, which a browser never adds by itself), so only they need CSRF
@@ -26,6 +29,8 @@ REFRESH_COOKIE = "omg_refresh"
 CSRF_COOKIE = "omg_csrf"
 CSRF_HEADER = "x-csrf-token"
 REFRESH_COOKIE_PATH = "/api/v1/auth"
+SSO_STATE_COOKIE = "omg_sso_state"
+SSO_COOKIE_PATH = "/api/v1/auth/sso"
 
 
 class CsrfError(PermissionDeniedError):
@@ -72,6 +77,24 @@ def cleared_cookies() -> list[Cookie]:
         ),
         Cookie(key=CSRF_COOKIE, value="", path="/", max_age=0, secure=True, samesite="strict"),
     ]
+
+
+def sso_state_cookie(state: str, max_age_s: int) -> Cookie:
+    """The cookie binding an SSO sign-in's state to the browser that started it ("" and 0: forget it)."""
+    return Cookie(
+        key=SSO_STATE_COOKIE,
+        value=state,
+        path=SSO_COOKIE_PATH,
+        max_age=max_age_s,
+        httponly=True,
+        secure=True,
+        samesite="lax",
+    )
+
+
+def cleared_sso_state_cookie() -> Cookie:
+    """Forget the SSO state (the callback used it, successfully or not)."""
+    return sso_state_cookie("", 0)
 
 
 def refresh_cookie(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:

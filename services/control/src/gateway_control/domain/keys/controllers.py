@@ -10,6 +10,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from gateway_control.domain._types import PageLimit, PageOffset
 from gateway_control.domain.audit.services import Actor
+from gateway_control.domain.budgets.defaults import DefaultBudgets
 from gateway_control.domain.keys.schemas import (
     ApiKey,
     ApiKeyCreate,
@@ -25,8 +26,13 @@ from gateway_control.state import ControlState
 
 
 def provide_api_key_service(control: ControlState) -> ApiKeyService:
-    """An ApiKeyService over the app's database, pepper and key-record publisher."""
-    return ApiKeyService(control.db, control.settings.key_pepper_bytes, control.key_records)
+    """An ApiKeyService over the app's database, pepper, key-record publisher and default budgets."""
+    return ApiKeyService(
+        control.db,
+        control.settings.key_pepper_bytes,
+        control.key_records,
+        DefaultBudgets.from_settings(control.settings, control.publisher),
+    )
 
 
 class ApiKeyController(Controller):

@@ -17,6 +17,8 @@ from gateway_common.apikeys import display_parts, generate_key, key_digest
 from gateway_control.database import Connection, Database
 from gateway_control.db.tables import ApiKey as ApiKeyRow
 from gateway_control.domain.audit.services import Actor, record
+from gateway_control.domain.budgets.defaults import DefaultBudgets
+from gateway_control.domain.budgets.services import carry_key_budgets
 from gateway_control.domain.keys.repositories import ApiKeyRepository, KeySettings, key_not_found
 from gateway_control.domain.keys.schemas import (
     ApiKey,
@@ -83,10 +85,17 @@ async def _entitled_models(conn: Connection, tenant_id: uuid.UUID, models: list[
 class ApiKeyService:
     """Key operations; each mutation is audited and published to the data plane."""
 
-    def __init__(self, db: Database, pepper: bytes, key_records: KeyRecordPublisher) -> None:
+    def __init__(
+        self,
+        db: Database,
+        pepper: bytes,
+        key_records: KeyRecordPublisher,
+        default_budgets: DefaultBudgets | None = None,
+    ) -> None:
         self._db = db
         self._pepper = pepper
         self._key_records = key_records
+        self._default_budgets = default_budgets
 
     async def create(
         self, actor: Actor, tenant_id: uuid.UUID, data: ApiKeyCreate, *, user_id: uuid.UUID | None = None
@@ -105,6 +114,11 @@ class ApiKeyService:
             )
             created, secret = await self._insert(conn, tenant_id, user_id, settings, data.expires_at, None)
             await record(conn, actor, "api_key.create", "api_key", created.id, after=to_api_key(created))
+            budgeted = self._default_budgets is not None and await self._default_budgets.apply(
+                conn, actor, "key", created.id, tenant_id
+            )
+        if budgeted and self._default_budgets is not None:
+            self._default_budgets.published()
         await self._key_records.publish_digest(created.digest)
         return CreatedApiKey(key=secret, **msgspec.structs.asdict(to_api_key(created)))
 
@@ -207,6 +221,7 @@ class ApiKeyService:
             new, secret = await self._insert(
                 conn, old.tenant_id, old.user_id, settings, old.expires_at, old.id
             )
+            carried = await carry_key_budgets(conn, actor, old.id, new.id, old.tenant_id)
             ended = await repo.expire_by(key_id, now + timedelta(seconds=max(data.grace_period_s, 1)))
             before = to_api_key(old)
             await record(
@@ -218,6 +233,8 @@ class ApiKeyService:
                 before=before,
                 after={"old": before if ended is None else to_api_key(ended), "new": to_api_key(new)},
             )
+        if carried and self._default_budgets is not None:
+            self._default_budgets.published()
         await self._key_records.publish_digest(old.digest)
         await self._key_records.publish_digest(new.digest)
         return CreatedApiKey(key=secret, **msgspec.structs.asdict(to_api_key(new)))

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+import uuid
+
+from litestar import Controller, get, patch, post
 from litestar.di import Provide
 
 from gateway_control.domain.audit.services import Actor
-from gateway_control.domain.routes.schemas import Route, RouteCreate, RouteList
+from gateway_control.domain.routes.schemas import (
+    Deployment,
+    DeploymentUpdate,
+    Route,
+    RouteCreate,
+    RouteList,
+    RouteUpdate,
+)
 from gateway_control.domain.routes.services import RouteService
 from gateway_control.security.guards import require_platform_admin
 from gateway_control.state import ControlState
@@ -34,3 +43,26 @@ class RouteController(Controller):
     async def list_routes(self, routes: RouteService) -> RouteList:
         """Every route with its deployments."""
         return await routes.list()
+
+    @patch("/{route_id:uuid}", operation_id="updateRoute", summary="Change a route")
+    async def update_route(
+        self, routes: RouteService, actor: Actor, route_id: uuid.UUID, data: RouteUpdate
+    ) -> Route:
+        """Strategy and fallback models; the proxy follows within a second."""
+        return await routes.update(actor, route_id, data)
+
+    @patch(
+        "/{route_id:uuid}/deployments/{deployment_id:uuid}",
+        operation_id="updateDeployment",
+        summary="Change a deployment of a route",
+    )
+    async def update_deployment(
+        self,
+        routes: RouteService,
+        actor: Actor,
+        route_id: uuid.UUID,
+        deployment_id: uuid.UUID,
+        data: DeploymentUpdate,
+    ) -> Deployment:
+        """Weight, priority tier, the provider account's RPM/TPM caps, cost, enabled flag."""
+        return await routes.update_deployment(actor, route_id, deployment_id, data)

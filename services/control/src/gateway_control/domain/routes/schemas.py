@@ -8,11 +8,29 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from gateway_control.domain._types import ModelName
+from gateway_control.domain._types import MicroUsd, ModelName
 
-# The strategies the data plane understands (gateway.v1.RoutingStrategy).
-Strategy = Literal["weighted", "least_busy", "lowest_latency"]
+# The strategies the data plane understands (gateway.v1.RoutingStrategy, publishing/snapshot.py).
+Strategy = Literal["weighted", "least_busy", "lowest_latency", "lowest_cost"]
 UpstreamModel = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^\S+$")]
+Weight = Annotated[int, msgspec.Meta(ge=0, le=10_000)]
+Priority = Annotated[int, msgspec.Meta(ge=0, le=1_000)]
+# The provider account's own caps; bounded by the columns (integer, bigint) and JSON doubles.
+RpmLimit = Annotated[int, msgspec.Meta(gt=0, le=2**31 - 1)]
+TpmLimit = Annotated[int, msgspec.Meta(gt=0, le=2**53)]
+FallbackModels = Annotated[list[ModelName], msgspec.Meta(max_length=20)]
+
+
+class DeploymentCost(msgspec.Struct, forbid_unknown_fields=True):
+    """What the provider charges the operator for this deployment, micro-USD per million tokens.
+
+    Used by the lowest-cost strategy only; clients are billed at the model's pricing. An unset
+    cached-input price is the input price.
+    """
+
+    input_micro_usd_per_mtok: MicroUsd
+    output_micro_usd_per_mtok: MicroUsd
+    cached_input_micro_usd_per_mtok: MicroUsd | None = None
 
 
 class DeploymentCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -20,8 +38,11 @@ class DeploymentCreate(msgspec.Struct, forbid_unknown_fields=True):
 
     provider_id: uuid.UUID
     upstream_model: UpstreamModel
-    weight: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 1
-    priority: Annotated[int, msgspec.Meta(ge=0, le=1_000)] = 0
+    weight: Weight = 1
+    priority: Priority = 0
+    rpm_limit: RpmLimit | None = None
+    tpm_limit: TpmLimit | None = None
+    cost: DeploymentCost | None = None
 
 
 class RouteCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -30,7 +51,29 @@ class RouteCreate(msgspec.Struct, forbid_unknown_fields=True):
     model: ModelName
     deployments: Annotated[list[DeploymentCreate], msgspec.Meta(min_length=1, max_length=100)]
     strategy: Strategy = "weighted"
-    fallback_models: Annotated[list[ModelName], msgspec.Meta(max_length=20)] = []
+    fallback_models: FallbackModels = []
+
+
+class RouteUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Changes to a route; omitted fields stay. `fallback_models` replaces the whole list."""
+
+    strategy: Strategy | None = None
+    fallback_models: FallbackModels | None = None
+
+
+class DeploymentUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Changes to a deployment; omitted fields stay.
+
+    A limit of 0 removes the cap; `cost` replaces the whole cost and `clear_cost` removes it.
+    """
+
+    weight: Weight | None = None
+    priority: Priority | None = None
+    rpm_limit: Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)] | None = None
+    tpm_limit: Annotated[int, msgspec.Meta(ge=0, le=2**53)] | None = None
+    cost: DeploymentCost | None = None
+    clear_cost: bool = False
+    enabled: bool | None = None
 
 
 class Deployment(msgspec.Struct):
@@ -41,6 +84,9 @@ class Deployment(msgspec.Struct):
     upstream_model: str
     weight: int
     priority: int
+    rpm_limit: int | None
+    tpm_limit: int | None
+    cost: DeploymentCost | None
     enabled: bool
 
 

@@ -1,4 +1,6 @@
-"""Route use cases: create a route with its deployments in one transaction, list routes."""
+"""Route use cases: create a route with its deployments in one transaction, list routes, change a
+route's strategy and fallbacks or a deployment's routing fields. Every change is audited and
+triggers a new config snapshot."""
 
 from __future__ import annotations
 
@@ -6,13 +8,20 @@ import uuid
 from collections import defaultdict
 from datetime import datetime
 
-from gateway_control.database import Database
+from gateway_control.database import Connection, Database
 from gateway_control.db.tables import Deployment as DeploymentRow
 from gateway_control.domain.audit.services import Actor, record
 from gateway_control.domain.models.repositories import ModelRepository
 from gateway_control.domain.providers.repositories import ProviderRepository
-from gateway_control.domain.routes.repositories import RouteRepository
-from gateway_control.domain.routes.schemas import Deployment, Route, RouteCreate, RouteList
+from gateway_control.domain.routes.repositories import DeploymentFields, RouteRepository, deployment_cost
+from gateway_control.domain.routes.schemas import (
+    Deployment,
+    DeploymentUpdate,
+    Route,
+    RouteCreate,
+    RouteList,
+    RouteUpdate,
+)
 from gateway_control.errors import InvalidInputError, NotFoundError
 from gateway_control.publishing.publisher import ConfigPublisher
 
@@ -25,7 +34,35 @@ def to_deployment(row: DeploymentRow) -> Deployment:
         upstream_model=row.upstream_model,
         weight=row.weight,
         priority=row.priority,
+        rpm_limit=row.rpm_limit,
+        tpm_limit=row.tpm_limit,
+        cost=deployment_cost(row),
         enabled=row.enabled,
+    )
+
+
+async def _check_fallbacks(conn: Connection, model: str, fallback_models: list[str]) -> None:
+    """422 unless every fallback model exists and none is the model itself."""
+    models = ModelRepository(conn)
+    for fallback in fallback_models:
+        if fallback == model or await models.find_by_name(fallback) is None:
+            raise InvalidInputError(
+                f"fallback model {fallback!r} does not exist or is the model itself",
+                details={"param": "fallback_models"},
+            )
+
+
+def _updated_fields(current: Deployment, data: DeploymentUpdate) -> DeploymentFields:
+    """The fields after applying `data`: omitted ones stay, a limit of 0 removes the cap."""
+    if data.clear_cost and data.cost is not None:
+        raise InvalidInputError("give either cost or clear_cost, not both", details={"param": "cost"})
+    return DeploymentFields(
+        weight=current.weight if data.weight is None else data.weight,
+        priority=current.priority if data.priority is None else data.priority,
+        rpm_limit=current.rpm_limit if data.rpm_limit is None else data.rpm_limit or None,
+        tpm_limit=current.tpm_limit if data.tpm_limit is None else data.tpm_limit or None,
+        cost=data.cost if data.cost is not None or data.clear_cost else current.cost,
+        enabled=current.enabled if data.enabled is None else data.enabled,
     )
 
 
@@ -43,16 +80,10 @@ class RouteService:
         already has a route or a deployment is listed twice.
         """
         async with self._db.transaction() as conn:
-            models = ModelRepository(conn)
-            model = await models.find_by_name(data.model)
+            model = await ModelRepository(conn).find_by_name(data.model)
             if model is None:
                 raise InvalidInputError(f"model {data.model!r} does not exist", details={"param": "model"})
-            for fallback in data.fallback_models:
-                if fallback == data.model or await models.find_by_name(fallback) is None:
-                    raise InvalidInputError(
-                        f"fallback model {fallback!r} does not exist or is the model itself",
-                        details={"param": "fallback_models"},
-                    )
+            await _check_fallbacks(conn, data.model, data.fallback_models)
             providers = ProviderRepository(conn)
             for provider_id in {d.provider_id for d in data.deployments}:
                 try:
@@ -68,8 +99,13 @@ class RouteService:
                         model_id=model.id,
                         provider_id=d.provider_id,
                         upstream_model=d.upstream_model,
-                        weight=d.weight,
-                        priority=d.priority,
+                        fields=DeploymentFields(
+                            weight=d.weight,
+                            priority=d.priority,
+                            rpm_limit=d.rpm_limit,
+                            tpm_limit=d.tpm_limit,
+                            cost=d.cost,
+                        ),
                     )
                 )
                 for d in data.deployments
@@ -83,6 +119,59 @@ class RouteService:
             await record(conn, actor, "route.create", "route", route.id, after=route)
         self._publisher.request("route.create")
         return route
+
+    async def update(self, actor: Actor, route_id: uuid.UUID, data: RouteUpdate) -> Route:
+        """Change a route's strategy or fallback models; 404 unknown route, 422 unknown fallback."""
+        async with self._db.transaction() as conn:
+            repo = RouteRepository(conn)
+            current = await repo.lock_route(route_id)
+            deployments = [to_deployment(d) for d in await repo.deployments_of(current.model_id)]
+            fallback_models = (
+                current.fallback_models if data.fallback_models is None else data.fallback_models
+            )
+            await _check_fallbacks(conn, current.model_name, fallback_models)
+            row = await repo.update_route(
+                route_id, strategy=data.strategy or current.strategy, fallback_models=fallback_models
+            )
+            before = _route(
+                current.id,
+                current.model_name,
+                current.model_id,
+                current.strategy,
+                current.fallback_models,
+                deployments,
+                current.created_at,
+            )
+            after = _route(
+                row.id,
+                current.model_name,
+                row.model_id,
+                row.strategy,
+                row.fallback_models,
+                deployments,
+                row.created_at,
+            )
+            await record(conn, actor, "route.update", "route", route_id, before=before, after=after)
+        self._publisher.request("route.update")
+        return after
+
+    async def update_deployment(
+        self, actor: Actor, route_id: uuid.UUID, deployment_id: uuid.UUID, data: DeploymentUpdate
+    ) -> Deployment:
+        """Change one of a route's deployments; 404 when it is not a deployment of that route."""
+        async with self._db.transaction() as conn:
+            repo = RouteRepository(conn)
+            route = await repo.lock_route(route_id)
+            row = await repo.lock_deployment(deployment_id)
+            if row.model_id != route.model_id:
+                raise NotFoundError(f"deployment {deployment_id} does not exist")
+            before = to_deployment(row)
+            after = to_deployment(await repo.update_deployment(deployment_id, _updated_fields(before, data)))
+            await record(
+                conn, actor, "deployment.update", "deployment", deployment_id, before=before, after=after
+            )
+        self._publisher.request("deployment.update")
+        return after
 
     async def list(self) -> RouteList:
         """Every route by model name, with the model's deployments."""

@@ -11,6 +11,7 @@ from litestar.params import Parameter
 
 from gateway_control.domain._types import PageLimit, PageOffset
 from gateway_control.domain.audit.services import Actor
+from gateway_control.domain.budgets.defaults import DefaultBudgets
 from gateway_control.domain.tenants.schemas import Tenant, TenantCreate, TenantPage, TenantUpdate
 from gateway_control.domain.tenants.services import TenantService
 from gateway_control.security.guards import require_platform_admin, require_tenant_role
@@ -19,8 +20,10 @@ from gateway_control.state import ControlState
 
 
 def provide_tenant_service(control: ControlState) -> TenantService:
-    """A TenantService over the app's database and key-record publisher."""
-    return TenantService(control.db, control.key_records)
+    """A TenantService over the app's database, key-record publisher and default budgets."""
+    return TenantService(
+        control.db, control.key_records, DefaultBudgets.from_settings(control.settings, control.publisher)
+    )
 
 
 class TenantController(Controller):

@@ -8,6 +8,7 @@ from gateway_control.database import Connection, Database
 from gateway_control.db import models as model_queries
 from gateway_control.db.tables import Tenant as TenantRow
 from gateway_control.domain.audit.services import Actor, record
+from gateway_control.domain.budgets.defaults import DefaultBudgets
 from gateway_control.domain.tenants.repositories import TenantRepository
 from gateway_control.domain.tenants.schemas import (
     Tenant,
@@ -47,15 +48,23 @@ async def check_models_exist(conn: Connection, models: list[str], param: str) ->
 class TenantService:
     """Tenant operations; each mutation is audited in its own transaction."""
 
-    def __init__(self, db: Database, key_records: KeyRecordPublisher) -> None:
+    def __init__(
+        self, db: Database, key_records: KeyRecordPublisher, default_budgets: DefaultBudgets | None = None
+    ) -> None:
         self._db = db
         self._key_records = key_records
+        self._default_budgets = default_budgets
 
     async def create(self, actor: Actor, data: TenantCreate) -> Tenant:
-        """Create an active tenant."""
+        """Create an active tenant (with the default tenant budget, when one is configured)."""
+        budgeted = False
         async with self._db.transaction() as conn:
             tenant = to_tenant(await TenantRepository(conn).create(data.name))
             await record(conn, actor, "tenant.create", "tenant", tenant.id, after=tenant)
+            if self._default_budgets is not None:
+                budgeted = await self._default_budgets.apply(conn, actor, "tenant", tenant.id, tenant.id)
+        if budgeted and self._default_budgets is not None:
+            self._default_budgets.published()
         return tenant
 
     async def page(

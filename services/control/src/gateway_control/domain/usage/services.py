@@ -1,13 +1,23 @@
-"""Usage use cases: validate the window and ask accounting for the totals."""
+"""Usage use cases: validate the window and ask accounting for totals, breakdowns and requests."""
 
 from __future__ import annotations
 
 import uuid
 import zoneinfo
-from datetime import datetime
+from datetime import UTC, datetime
+
+from gateway_proto.v1 import accounting_pb2
+from gateway_proto.v1.accounting_pb2 import UsageDimension
 
 from gateway_control.clients.accounting import AccountingClient, UsageQuery
-from gateway_control.domain.usage.schemas import UsageSummary
+from gateway_control.domain.usage.schemas import (
+    UsageBreakdown,
+    UsageGroup,
+    UsageGroupBy,
+    UsageRequest,
+    UsageRequestPage,
+    UsageSummary,
+)
 from gateway_control.errors import InvalidInputError
 
 
@@ -32,6 +42,43 @@ def check_window(
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
             raise InvalidInputError(f"unknown timezone {timezone!r}", details={"param": "timezone"}) from exc
     return start, end
+
+
+# The API's group_by names -> accounting's dimensions.
+DIMENSIONS: dict[UsageGroupBy, UsageDimension.ValueType] = {
+    "tenant": UsageDimension.USAGE_DIMENSION_TENANT,
+    "key": UsageDimension.USAGE_DIMENSION_KEY,
+    "model": UsageDimension.USAGE_DIMENSION_MODEL,
+    "provider": UsageDimension.USAGE_DIMENSION_PROVIDER,
+    "day": UsageDimension.USAGE_DIMENSION_DAY,
+}
+
+
+def _summary(totals: accounting_pb2.UsageTotals) -> UsageSummary:
+    return UsageSummary(
+        requests=totals.requests,
+        prompt_tokens=totals.prompt_tokens,
+        completion_tokens=totals.completion_tokens,
+        cost_micro_usd=totals.cost_micro_usd,
+        errors=totals.errors,
+    )
+
+
+def _request(record: accounting_pb2.RequestRecord) -> UsageRequest:
+    return UsageRequest(
+        request_id=record.request_id,
+        finished_at=record.finished_at.ToDatetime(tzinfo=UTC),
+        tenant_id=uuid.UUID(record.tenant_id),
+        key_id=uuid.UUID(record.key_id),
+        model=record.model,
+        provider=record.provider,
+        status_code=record.status_code,
+        prompt_tokens=record.prompt_tokens,
+        completion_tokens=record.completion_tokens,
+        cost_micro_usd=record.cost_micro_usd,
+        stream=record.stream,
+        latency_ms=record.duration_us // 1000,
+    )
 
 
 class UsageService:
@@ -60,10 +107,22 @@ class UsageService:
                 timezone=timezone,
             )
         )
-        return UsageSummary(
-            requests=totals.requests,
-            prompt_tokens=totals.prompt_tokens,
-            completion_tokens=totals.completion_tokens,
-            cost_micro_usd=totals.cost_micro_usd,
-            errors=totals.errors,
+        return _summary(totals)
+
+    async def breakdown(self, query: UsageQuery, group_by: UsageGroupBy) -> UsageBreakdown:
+        """Totals per tenant, key, model, provider or day (days cut in the query's timezone)."""
+        check_window(query.start, query.end, query.timezone)
+        groups = await self._accounting.usage_breakdown(query, DIMENSIONS[group_by])
+        return UsageBreakdown(
+            group_by=group_by,
+            groups=[UsageGroup(key=group.key, usage=_summary(group.totals)) for group in groups],
+        )
+
+    async def requests(self, query: UsageQuery, limit: int, page_token: str | None) -> UsageRequestPage:
+        """A page of the request log, newest first."""
+        check_window(query.start, query.end, None)
+        page = await self._accounting.list_requests(query, limit, page_token or "")
+        return UsageRequestPage(
+            items=[_request(record) for record in page.requests],
+            next_page_token=page.next_page_token or None,
         )

@@ -1,0 +1,1 @@
+"""Alert channels context: where budget alerts go (signed webhooks, email)."""

@@ -1,0 +1,1 @@
+"""Alert history context: budget alerts asked of the accounting service over gRPC (read-only)."""
