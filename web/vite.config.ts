@@ -15,5 +15,7 @@ export default defineConfig({
     environment: 'jsdom',
     setupFiles: ['./src/test/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
+    // Page tests type and click through whole flows; the machine is shared, so allow for load.
+    testTimeout: 20_000,
   },
 })

@@ -1,26 +1,23 @@
 // Drives the admin console in Debian's Chromium with playwright-core, for test_admin_console.py.
 //
 // argv: CONTROL_URL EMAIL PASSWORD UPSTREAM_URL UPSTREAM_KEY SCREENSHOT_DIR SUFFIX
-// Protocol on stdio (one JSON object per line): after creating everything through the UI it
-// prints {"event": "key", ...}; the test calls the proxy with the key through the openai SDK and
-// writes {"prompt_tokens": n, "completion_tokens": n} to stdin once accounting has the request;
-// the driver then checks the usage page and prints {"event": "done"}.
-import { createRequire } from 'node:module'
-import { mkdtemp, rm } from 'node:fs/promises'
+// Protocol on stdio (one JSON object per line):
+//   1. after creating everything through the UI it prints {"event": "key", ...}; the test calls
+//      the proxy with the key through the openai SDK and writes {"prompt_tokens": n,
+//      "completion_tokens": n} to stdin once accounting has the request;
+//   2. the driver checks the dashboard and the usage explorer (and its CSV), manages users,
+//      members and keys, then signs in as a new non-admin user, creates a key in the user
+//      portal and prints {"event": "portal_key", ...}; the test calls the proxy with that key
+//      and writes {} once accounting has it;
+//   3. the driver checks "My usage", that a reload keeps the session (the refresh cookie), signs
+//      out and prints {"event": "done"}.
+import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
-import { fileURLToPath } from 'node:url'
-
-const here = path.dirname(fileURLToPath(import.meta.url))
-const require = createRequire(path.join(here, '../../web/package.json'))
-const { chromium } = require('playwright-core')
+import { launchChromium } from './chromium.mjs'
 
 const [controlUrl, email, password, upstreamUrl, upstreamKey, shots, suffix] = process.argv.slice(2)
-const FLAGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
-]
 const emit = (event) => process.stdout.write(JSON.stringify(event) + '\n')
 const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]()
 const errors = []
@@ -30,30 +27,50 @@ function expect(condition, message) {
 }
 
 async function shot(page, name) {
+  await page.mouse.move(0, 0)  // no hover tooltip in the picture
   await page.waitForLoadState('networkidle')
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true })
+}
+
+async function settled(page) {
+  await page.getByRole('status').filter({ hasText: /Loading|Restoring/ }).first().waitFor({ state: 'detached' })
 }
 
 async function go(page, hash, heading) {
   await page.goto(`${controlUrl}/#${hash}`)
   await page.getByRole('heading', { level: 1, name: heading }).waitFor()
-  await page.getByRole('status').filter({ hasText: 'Loading' }).waitFor({ state: 'detached' })
+  await settled(page)
 }
 
-const profile = await mkdtemp(path.join(tmpdir(), 'gw-chromium-'))
-// A persistent context gives the fresh user-data-dir ENVIRONMENT.md asks for.
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: FLAGS,
-  viewport: { width: 1366, height: 860 },
-  permissions: ['clipboard-read', 'clipboard-write'],
-  baseURL: controlUrl,
-})
+async function signIn(page, login, secret, landing) {
+  await page.getByLabel('Email').fill(login)
+  await page.getByLabel('Password').fill(secret)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('heading', { level: 1, name: landing }).waitFor()
+}
+
+/** Sign out, and wait until control has revoked the session and cleared its cookies. */
+async function signOut(page) {
+  const loggedOut = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/logout'))
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.getByText('You have signed out.').waitFor()
+  expect((await loggedOut).status() === 204, 'logout revoked the session')
+}
+
+/** The figure of a summary card, without thousands separators. */
+async function stat(region, label) {
+  const card = region.locator('.stat').filter({ has: region.page().locator('.stat-label', { hasText: new RegExp(`^${label}$`) }) })
+  return (await card.locator('.stat-value').textContent()).replaceAll(',', '')
+}
+
+const browser = await launchChromium({ permissions: ['clipboard-read', 'clipboard-write'], baseURL: controlUrl })
+const { context } = browser
 try {
   const page = context.pages()[0] ?? (await context.newPage())
   page.on('pageerror', (error) => errors.push(`page error: ${error.message}`))
   page.on('console', (message) => message.type() === 'error' && errors.push(`console: ${message.text()}`))
+  // Name the request behind a failed-resource console error.
+  page.on('response', (response) => response.status() >= 400 && errors.push(`HTTP ${response.status()} ${response.request().method()} ${response.url()}`))
   page.setDefaultTimeout(15_000)
   page.on('dialog', (dialog) => dialog.accept())
 
@@ -67,9 +84,8 @@ try {
   await page.getByLabel('Password').fill(password + '-wrong')
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.getByRole('alert').waitFor()
-  await page.getByLabel('Password').fill(password)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-  await page.getByRole('heading', { level: 1, name: 'Tenants' }).waitFor()
+  await signIn(page, email, password, 'Dashboard')
+  expect(page.url().endsWith('#/dashboard'), `an admin lands on the dashboard, not ${page.url()}`)
   // A 401 failed sign-in is console-logged by the browser as a failed resource: not an app error.
   errors.length = 0
 
@@ -133,20 +149,35 @@ try {
   const next = await lines.next()
   const usage = JSON.parse(next.value)
 
-  // Usage of that tenant today: exactly the request the test made.
-  await go(page, '/usage', 'Usage')
+  // The dashboard: today's traffic across every tenant includes the request, with its latency.
+  await go(page, '/dashboard', 'Dashboard')
+  await page.getByLabel('Range').selectOption('1')
+  await settled(page)
+  const summary = page.getByRole('region', { name: 'Summary' })
+  expect(Number(await stat(summary, 'Requests')) >= 1, `dashboard requests: ${await stat(summary, 'Requests')}`)
+  expect((await stat(summary, 'Latency p50')) !== '—', 'the dashboard shows a latency')
+  await page.getByRole('region', { name: 'Requests and spend per day' }).locator('.recharts-bar-rectangle').first().waitFor()
+  await shot(page, 'dashboard')
+
+  // The usage explorer: that tenant, grouped by model, is exactly the request; then its CSV.
+  await go(page, '/usage', 'Usage explorer')
   await page.getByLabel('Tenant').selectOption({ label: tenant })
+  await page.getByLabel('Group by').selectOption('model')
   await page.getByRole('button', { name: 'Show' }).click()
-  await page.getByRole('status').filter({ hasText: 'Loading' }).waitFor({ state: 'detached' })
+  await settled(page)
   const totals = page.getByRole('region', { name: 'Totals' })
-  await totals.waitFor()
-  const stat = async (label) =>
-    (await totals.locator('.stat', { hasText: label }).locator('.stat-value').textContent()).replaceAll(',', '')
-  expect((await stat('Requests')) === '1', `requests: ${await stat('Requests')}`)
-  expect((await stat('Prompt tokens')) === String(usage.prompt_tokens), 'prompt tokens')
-  expect((await stat('Completion tokens')) === String(usage.completion_tokens), 'completion tokens')
-  await page.getByRole('region', { name: 'Requests per day' }).locator('.recharts-bar-rectangle').first().waitFor()
-  await shot(page, 'usage')
+  await page.getByRole('cell', { name: model, exact: true }).waitFor()
+  expect((await stat(totals, 'Requests')) === '1', `requests: ${await stat(totals, 'Requests')}`)
+  expect((await stat(totals, 'Prompt tokens')) === String(usage.prompt_tokens), 'prompt tokens')
+  expect((await stat(totals, 'Completion tokens')) === String(usage.completion_tokens), 'completion tokens')
+  await page.getByRole('region', { name: 'Requests by model' }).locator('.recharts-bar-rectangle').first().waitFor()
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()])
+  expect(/^usage-by-model-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}\.csv$/.test(download.suggestedFilename()), `CSV name ${download.suggestedFilename()}`)
+  const csv = (await readFile(await download.path(), 'utf8')).split('\r\n')
+  expect(csv[0] === 'model,name,requests,prompt_tokens,completion_tokens,errors,cost_usd,cost_micro_usd', `CSV header: ${csv[0]}`)
+  expect(csv[1].startsWith(`${model},${model},1,${usage.prompt_tokens},${usage.completion_tokens},0,`), `CSV row: ${csv[1]}`)
+  expect(csv.length === 3 && csv[2] === '', `CSV has one row: ${csv.length - 2}`)
+  await shot(page, 'usage-explorer')
 
   await go(page, '/audit', 'Audit log')
   await page.getByLabel('Action').fill('tenant.')
@@ -154,17 +185,98 @@ try {
   await page.getByRole('cell', { name: 'tenant.create' }).first().waitFor()
   await shot(page, 'audit-log')
 
-  // Revoke the key (after a confirmation) and suspend the tenant.
-  await page.goto(`${controlUrl}/#/tenants/${tenantId}/keys`)
-  await page.getByRole('button', { name: 'Revoke console-e2e' }).click()
+  // A new (non-admin) user, made a member of the tenant.
+  const portalEmail = `dev-${suffix}@example.com`
+  const portalPassword = `portal-password-${suffix}`
+  await go(page, '/users', 'Users')
+  await page.getByLabel('Email').fill(portalEmail)
+  await page.getByLabel('Display name').fill('Dev User')
+  await page.getByLabel('Initial password').fill(portalPassword)
+  await page.getByRole('button', { name: 'Create user' }).click()
+  await page.getByRole('cell', { name: portalEmail, exact: true }).waitFor()
+  await shot(page, 'users')
+  await go(page, `/tenants/${tenantId}/members`, `Members of ${tenant}`)
+  await page.getByLabel('Member email').fill(portalEmail)
+  await page.getByLabel('Role', { exact: true }).selectOption('member')
+  await page.getByRole('button', { name: 'Add member' }).click()
+  await page.getByLabel(`Role of ${portalEmail}`).waitFor()
+  await shot(page, 'members')
+
+  // A budget on the tenant with alert thresholds, and an email channel for its alerts.
+  await page.getByRole('navigation', { name: 'Tenant sections' }).getByRole('link', { name: 'Budgets' }).click()
+  await page.getByRole('heading', { level: 1, name: `Budgets of ${tenant}` }).waitFor()
+  await settled(page)
+  await page.getByLabel('Limit (USD)').fill('100')
+  await page.getByLabel('Alert thresholds (%)').fill('50, 90')
+  await page.getByRole('button', { name: 'Create budget' }).click()
+  await page.getByRole('cell', { name: '50%, 90%', exact: true }).waitFor()
+  await page.getByLabel('Channel name').fill('finance')
+  await page.getByLabel('Kind').selectOption('email')
+  await page.getByLabel('Email address').fill('finance@example.com')
+  await page.getByRole('button', { name: 'Add channel' }).click()
+  await page.getByRole('cell', { name: 'finance', exact: true }).waitFor()
+  await shot(page, 'budgets')
+
+  // Edit the key's limits, rotate it (the successor is revealed once), revoke the old one.
+  await go(page, `/tenants/${tenantId}/keys`, `API keys of ${tenant}`)
+  await page.getByRole('button', { name: 'Edit console-e2e' }).click()
+  const editor = page.getByRole('form', { name: 'Edit key console-e2e' })
+  await editor.getByLabel('Requests per minute').fill('600')
+  await editor.getByLabel('Parallel requests').fill('8')
+  await shot(page, 'api-key-edit')
+  await editor.getByRole('button', { name: 'Save changes' }).click()
+  await page.getByText('600 rpm · 8 parallel').waitFor()
+  await page.getByRole('button', { name: 'Rotate console-e2e' }).click()
+  await page.getByRole('button', { name: 'Rotate key' }).click()
+  const successor = (await page.getByTestId('revealed-key').textContent()).trim()
+  expect(successor.startsWith('sk-gw-') && successor !== revealed, 'rotation reveals a new key')
+  await page.getByRole('button', { name: 'I have stored it' }).click()
+  await page.getByRole('row').filter({ hasText: 'console-e2e' }).nth(1).waitFor()
+  await page.getByRole('button', { name: 'Revoke console-e2e' }).first().click()
   await page.locator('.badge', { hasText: 'revoked' }).waitFor()
   await go(page, '/tenants', 'Tenants')
   await page.getByRole('button', { name: `Suspend ${tenant}` }).click()
   await page.getByRole('button', { name: `Reactivate ${tenant}` }).waitFor()
   expect((await page.locator('.badge', { hasText: 'suspended' }).count()) === 1, 'the tenant shows as suspended')
 
-  await page.getByRole('button', { name: 'Sign out' }).click()
-  await page.getByText('You have signed out.').waitFor()
+  // Provider health: the route's deployment is listed with the health service's verdict.
+  await go(page, '/health', 'Provider health')
+  await page.getByRole('cell', { name: `upstream-${suffix} openai_compatible` }).waitFor()
+  await shot(page, 'provider-health')
+
+  await signOut(page)
+
+  // The user portal: the new user sees only their own pages and creates a key.
+  await signIn(page, portalEmail, portalPassword, 'My API keys')
+  expect((await page.getByRole('navigation', { name: 'Admin' }).count()) === 0, 'a user sees no admin section')
+  await page.getByText('You have no keys yet. Create one above.').waitFor()
+  await page.getByLabel('Key name').fill('portal-e2e')
+  await page.getByRole('button', { name: 'Create key' }).click()
+  const portalKey = (await page.getByTestId('revealed-key').textContent()).trim()
+  await shot(page, 'my-key-reveal')
+  await page.getByRole('button', { name: 'I have stored it' }).click()
+  await page.getByRole('cell', { name: 'portal-e2e', exact: true }).waitFor()
+  await shot(page, 'my-keys')
+  await page.goto(`${controlUrl}/#/users`)
+  await page.getByText('This page is for platform admins.').waitFor()
+  emit({ event: 'portal_key', key: portalKey, model, email: portalEmail })
+  await lines.next()
+
+  await go(page, '/me/usage', 'My usage')
+  const mine = page.getByRole('region', { name: 'My totals' })
+  expect((await stat(mine, 'Requests')) === '1', `my requests: ${await stat(mine, 'Requests')}`)
+  await page.getByRole('row').filter({ hasText: 'portal-e2e' }).getByRole('cell', { name: '1', exact: true }).first().waitFor()
+  await shot(page, 'my-usage')
+  await go(page, '/me', 'Profile and tenants')
+  await page.getByRole('cell', { name: tenant, exact: true }).waitFor()
+  await shot(page, 'profile')
+
+  // A reload keeps the session: the refresh cookie and the csrf header buy a new access token.
+  await page.reload()
+  await page.getByRole('heading', { level: 1, name: 'Profile and tenants' }).waitFor()
+  await signOut(page)
+  await page.reload()
+  await page.getByRole('heading', { name: 'Sign in to the admin console' }).waitFor()
 
   expect(errors.length === 0, `browser errors: ${errors.join('; ')}`)
   emit({ event: 'done' })
@@ -174,7 +286,6 @@ try {
   emit({ event: 'error', message: String(error?.stack ?? error), browser_errors: errors })
   process.exitCode = 1
 } finally {
-  await context.close()
-  await rm(profile, { recursive: true, force: true })
+  await browser.close()
   process.stdin.destroy()
 }

@@ -1,10 +1,13 @@
-"""The admin console in a real browser against the whole gateway.
+"""The admin console and the user portal in a real browser against the whole gateway.
 
 Debian's Chromium, driven by playwright-core (drive_console.mjs), signs in, adds a provider, a
 priced model and a route, creates a tenant and an API key, and copies the key from its one-time
 reveal. The test then calls the proxy with that key through the official openai SDK, waits until
-accounting has the request, and the browser must show exactly that request on the usage page.
-Every page is saved to docs/screenshots/.
+accounting has the request, and the browser must show it on the dashboard and exactly that
+request in the usage explorer and its CSV download. The browser then creates a user, makes them
+a member, edits, rotates and revokes the key, and signs in as that user: the key they create in
+the user portal must work with the SDK and its request must show on "My usage". A reload must
+keep the session (the refresh cookie). Every page is saved to docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ REPO = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("drive_console.mjs")
 SCREENSHOTS = REPO / "docs" / "screenshots"
 PAGES = (
-    *("sign-in", "providers", "models", "routes", "tenants"),
-    *("api-key-reveal", "api-keys", "usage", "audit-log"),
+    *("sign-in", "dashboard", "providers", "models", "routes", "tenants"),
+    *("api-key-reveal", "api-keys", "api-key-edit", "usage-explorer", "audit-log", "users", "members"),
+    *("budgets", "provider-health"),
+    *("my-key-reveal", "my-keys", "my-usage", "profile"),
 )
 
 
@@ -121,11 +126,27 @@ def _served(client: openai.OpenAI, model: str, timeout: float = 15.0) -> None:
         time.sleep(0.1)
 
 
-def _accounted(admin: ControlClient, tenant_id: str, timeout: float = 15.0) -> None:
+def _accounted(admin: ControlClient, timeout: float = 15.0, **scope: str) -> None:
     deadline = time.monotonic() + timeout
-    while admin.get("/api/v1/usage/summary", tenant_id=tenant_id)["requests"] < 1:
+    while admin.get("/api/v1/usage/summary", **scope)["requests"] < 1:
         assert time.monotonic() < deadline, "accounting never recorded the request"
         time.sleep(0.1)
+
+
+def _complete(console: GatewaySystem, key: str, model: str, text: str) -> Any:
+    sdk = openai.OpenAI(base_url=console.proxy_url, api_key=key, max_retries=0, timeout=30.0)
+    with sdk as client:
+        _served(client, model)
+        completion = client.chat.completions.create(model=model, messages=[{"role": "user", "content": text}])
+    assert completion.choices[0].message.content
+    assert completion.usage is not None
+    return completion
+
+
+def _personal_tenant(admin: ControlClient, user_id: str) -> str:
+    tenants = admin.get("/api/v1/tenants", include_personal="true", limit=500)["items"]
+    [personal] = [t["id"] for t in tenants if t["is_personal"] and t["name"] == f"personal:{user_id}"]
+    return str(personal)
 
 
 @pytest.mark.e2e
@@ -138,18 +159,22 @@ def test_console_creates_a_key_that_works_and_shows_its_usage(
     assert created["event"] == "key"
     assert is_well_formed(created["key"]), "the revealed (and copied) text is a gateway key"
 
-    sdk = openai.OpenAI(base_url=console.proxy_url, api_key=created["key"], max_retries=0, timeout=30.0)
-    with sdk as client:
-        _served(client, created["model"])
-        completion = client.chat.completions.create(
-            model=created["model"], messages=[{"role": "user", "content": "hello from the console test"}]
-        )
-    assert completion.choices[0].message.content
-    assert completion.usage is not None
-    _accounted(admin, created["tenant_id"])
-
+    completion = _complete(console, created["key"], created["model"], "hello from the console test")
+    _accounted(admin, tenant_id=created["tenant_id"])
     usage = completion.usage
+    assert usage is not None
     driver.send({"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens})
+
+    portal = driver.read(timeout=180)
+    assert portal["event"] == "portal_key"
+    assert is_well_formed(portal["key"])
+    assert portal["key"] != created["key"]
+    _complete(console, portal["key"], portal["model"], "hello from the user portal")
+    users = admin.get("/api/v1/users", limit=500)["items"]
+    [mine] = [u for u in users if u["email"] == portal["email"]]
+    assert not mine["platform_admin"]
+    _accounted(admin, tenant_id=_personal_tenant(admin, mine["id"]))
+    driver.send({})
     assert driver.read(timeout=120)["event"] == "done"
     missing = [name for name in PAGES if not (SCREENSHOTS / f"{name}.png").is_file()]
     assert missing == [], f"screenshots not saved: {missing}"

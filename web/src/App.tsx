@@ -1,76 +1,53 @@
-import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react'
-import { ApiClient } from './api/client'
-import { ApiContext } from './api/context'
-import { AuditPage } from './pages/Audit'
-import { KeysPage } from './pages/Keys'
-import { ModelsPage } from './pages/Models'
-import { ProvidersPage } from './pages/Providers'
-import { RoutesPage } from './pages/Routes'
-import { SignIn } from './pages/SignIn'
-import { TenantsPage } from './pages/Tenants'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { ApiClient, type User } from './api/client'
+import { ApiContext, UserContext } from './api/context'
 import { Loading } from './components/States'
-
-// recharts is large: load the usage page (and its chart) only when it is opened.
-const UsagePage = lazy(() => import('./pages/Usage').then((m) => ({ default: m.UsagePage })))
-
-const NAV = [
-  { path: '/tenants', label: 'Tenants' },
-  { path: '/models', label: 'Models' },
-  { path: '/providers', label: 'Providers' },
-  { path: '/routes', label: 'Routes' },
-  { path: '/usage', label: 'Usage' },
-  { path: '/audit', label: 'Audit log' },
-]
+import { activeNavPath, homeFor, mayOpen, navFor, pageFor } from './navigation'
+import { SignIn } from './pages/SignIn'
 
 function currentPath(): string {
-  return window.location.hash.replace(/^#/, '') || '/tenants'
+  return window.location.hash.replace(/^#/, '').split('?')[0]
 }
 
-function Page({ path }: { path: string }) {
-  const keys = /^\/tenants\/([^/]+)\/keys$/.exec(path)
-  if (keys) return <KeysPage tenantId={decodeURIComponent(keys[1])} />
-  switch (path) {
-    case '/tenants':
-      return <TenantsPage />
-    case '/models':
-      return <ModelsPage />
-    case '/providers':
-      return <ProvidersPage />
-    case '/routes':
-      return <RoutesPage />
-    case '/usage':
-      return (
-        <Suspense fallback={<Loading />}>
-          <UsagePage />
-        </Suspense>
-      )
-    case '/audit':
-      return <AuditPage />
-    default:
-      return (
-        <div className="state state-empty" role="alert">
-          There is no page at <code>{path}</code>. <a href="#/tenants">Go to tenants</a>.
-        </div>
-      )
-  }
-}
+type Session = { phase: 'restoring' } | { phase: 'signed-out'; notice: string | null } | { phase: 'signed-in'; user: User }
 
 export function App({ client }: { client?: ApiClient }) {
-  const [signedIn, setSignedIn] = useState(false)
-  const [notice, setNotice] = useState<string | null>(null)
+  const [session, setSession] = useState<Session>({ phase: 'restoring' })
   const [path, setPath] = useState(currentPath)
   const main = useRef<HTMLElement>(null)
   const api = useMemo(
     () =>
       client ??
       new ApiClient({
-        onUnauthorized: () => {
-          setSignedIn(false)
-          setNotice('Your session has ended. Sign in again to continue.')
-        },
+        onUnauthorized: () => setSession({ phase: 'signed-out', notice: 'Your session has ended. Sign in again to continue.' }),
       }),
     [client],
   )
+
+  const enter = useCallback(async () => {
+    try {
+      const user = await api.getMyProfile()
+      // Keep the page asked for (a bookmark, a reload) when this user may open it.
+      if (!mayOpen(user, currentPath())) window.history.replaceState(null, '', `#${homeFor(user)}`)
+      setPath(currentPath())
+      setSession({ phase: 'signed-in', user })
+    } catch (error) {
+      setSession({ phase: 'signed-out', notice: error instanceof Error ? error.message : String(error) })
+    }
+  }, [api])
+
+  useEffect(() => {
+    // A reload keeps the session: the refresh cookie buys a new access token without a password.
+    let live = true
+    api.refresh().then((restored) => {
+      if (!live) return
+      if (restored) void enter()
+      else setSession({ phase: 'signed-out', notice: null })
+    })
+    return () => {
+      live = false
+    }
+  }, [api, enter])
 
   useEffect(() => {
     const onHash = () => setPath(currentPath())
@@ -83,37 +60,50 @@ export function App({ client }: { client?: ApiClient }) {
     main.current?.focus()
   }, [path])
 
-  if (!signedIn) {
+  if (session.phase === 'restoring') return <Loading label="Restoring your session…" />
+  if (session.phase === 'signed-out') {
     return (
       <ApiContext.Provider value={api}>
-        <SignIn notice={notice} onSignedIn={() => { setNotice(null); setSignedIn(true) }} />
+        <SignIn notice={session.notice} onSignedIn={() => void enter()} />
       </ApiContext.Provider>
     )
   }
 
-  const section = '/' + (path.split('/')[1] ?? '')
+  const { user } = session
+  const sections = navFor(user)
+  const shown = path || homeFor(user)
+  const active = activeNavPath(sections, shown)
   return (
     <ApiContext.Provider value={api}>
       <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); main.current?.focus() }}>Skip to content</a>
       <div className="shell">
         <aside className="sidebar">
           <div className="brand"><span className="brand-mark" aria-hidden="true">◆</span> Model Gateway</div>
-          <nav aria-label="Admin sections">
-            <ul>
-              {NAV.map((item) => (
-                <li key={item.path}>
-                  <a href={`#${item.path}`} aria-current={section === item.path ? 'page' : undefined}>{item.label}</a>
-                </li>
-              ))}
-            </ul>
-          </nav>
-          <button type="button" className="button secondary signout"
-            onClick={() => { api.signOut(); setNotice('You have signed out.'); setSignedIn(false) }}>
-            Sign out
-          </button>
+          {sections.map((section) => (
+            <nav key={section.label} aria-label={section.label}>
+              <h2 className="nav-heading">{section.label}</h2>
+              <ul>
+                {section.items.map((item) => (
+                  <li key={item.path}>
+                    <a href={`#${item.path}`} aria-current={active === item.path ? 'page' : undefined}>{item.label}</a>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+          ))}
+          <div className="signout">
+            <p className="whoami" title={user.email}>
+              {user.email}
+              <span>{user.platform_admin ? 'Platform admin' : 'User'}</span>
+            </p>
+            <button type="button" className="button secondary wide"
+              onClick={() => { void api.signOut(); setSession({ phase: 'signed-out', notice: 'You have signed out.' }) }}>
+              Sign out
+            </button>
+          </div>
         </aside>
         <main id="main" ref={main} tabIndex={-1} className="content">
-          <Page path={path} />
+          <UserContext.Provider value={user}>{pageFor(user, shown)}</UserContext.Provider>
         </main>
       </div>
     </ApiContext.Provider>

@@ -2,6 +2,11 @@ export function formatMicroUsd(micro: number): string {
   return (micro / 1_000_000).toLocaleString('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 6 })
 }
 
+/** A tenant's name for people: personal tenants are named by an internal id. */
+export function tenantLabel(tenant: { name: string; is_personal: boolean }): string {
+  return tenant.is_personal ? 'Personal (just you)' : tenant.name
+}
+
 export function formatNumber(value: number): string {
   return value.toLocaleString('en-US')
 }

@@ -1,8 +1,10 @@
 // The typed client of control's admin API. Types come from schema.gen.d.ts (generated from
-// web/openapi.json); this file only adds transport: the bearer token, JSON and errors.
+// web/openapi.json); this file only adds transport: the bearer token, the refresh-cookie
+// session (silent refresh on 401, CSRF header), JSON and errors.
 import type { components, operations } from './schema.gen'
 
 export type Schemas = components['schemas']
+export type SsoProvider = Schemas['SsoProvider']
 export type Tenant = Schemas['Tenant']
 export type ApiKey = Schemas['ApiKey']
 export type CreatedApiKey = Schemas['CreatedApiKey']
@@ -17,7 +19,28 @@ export type AuditEntry = Schemas['AuditEntry']
 export type AuditPage = Schemas['AuditPage']
 export type ApiKeyCreate = Schemas['ApiKeyCreate']
 export type UsageQuery = NonNullable<operations['getUsageSummary']['parameters']['query']>
+export type BreakdownQuery = operations['getUsageBreakdown']['parameters']['query']
+export type GroupBy = BreakdownQuery['group_by']
+export type UsageBreakdown = Schemas['UsageBreakdown']
+export type UsageGroup = Schemas['UsageGroup']
+export type RequestLogQuery = NonNullable<operations['listUsageRequests']['parameters']['query']>
+export type UsageRequest = Schemas['UsageRequest']
 export type AuditQuery = NonNullable<operations['listAuditEntries']['parameters']['query']>
+export type User = Schemas['User']
+export type UserCreate = Schemas['UserCreate']
+export type UserUpdate = Schemas['UserUpdate']
+export type Member = Schemas['Member']
+export type TenantRole = Member['role']
+export type ApiKeyUpdate = Schemas['ApiKeyUpdate']
+export type MyApiKeyCreate = Schemas['MyApiKeyCreate']
+export type MyTenant = Schemas['MyTenant']
+export type MyUsage = Schemas['MyUsage']
+export type Budget = Schemas['Budget']
+export type BudgetCreate = Schemas['BudgetCreate']
+export type AlertChannel = Schemas['AlertChannel']
+export type AlertChannelCreate = Schemas['AlertChannelCreate']
+export type BudgetAlert = Schemas['BudgetAlert']
+export type DeploymentHealth = Schemas['DeploymentHealth']
 
 /** An error answer of control: `{"error": {"code", "message", "details", "request_id"}}`. */
 export class ApiError extends Error {
@@ -39,8 +62,21 @@ type Query = Record<string, string | number | boolean | null | undefined>
 export interface ClientOptions {
   baseUrl?: string
   fetch?: typeof fetch
-  /** Called when control answers 401 to an authenticated call (token missing or expired). */
+  /** Called when control answers 401 to an authenticated call and the session cannot be refreshed. */
   onUnauthorized?: () => void
+  /** The value of the csrf cookie (read from document.cookie unless given). */
+  csrfToken?: () => string | null
+}
+
+const CSRF_COOKIE = 'omg_csrf'
+
+/** The csrf cookie control sets at sign-in; refresh and logout must echo it in X-CSRF-Token. */
+export function readCookie(name: string, cookies: string = typeof document === 'undefined' ? '' : document.cookie): string | null {
+  for (const part of cookies.split(';')) {
+    const [key, ...rest] = part.trim().split('=')
+    if (key === name) return decodeURIComponent(rest.join('=')) || null
+  }
+  return null
 }
 
 export class ApiClient {
@@ -48,19 +84,63 @@ export class ApiClient {
   private readonly baseUrl: string
   private readonly fetchFn: typeof fetch
   private readonly onUnauthorized: () => void
+  private readonly csrfToken: () => string | null
+  private refreshing: Promise<boolean> | null = null
 
   constructor(options: ClientOptions = {}) {
     this.baseUrl = options.baseUrl ?? ''
     this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init))
     this.onUnauthorized = options.onUnauthorized ?? (() => {})
+    this.csrfToken = options.csrfToken ?? (() => readCookie(CSRF_COOKIE))
   }
 
   get signedIn(): boolean {
     return this.token !== null
   }
 
-  signOut(): void {
+  /**
+   * Trade the refresh cookie for a new access token (silently: no error is thrown). Concurrent
+   * callers share one request, because control revokes the whole session when a refresh token
+   * is used twice. Without the csrf cookie there is no session to refresh and nothing is sent.
+   */
+  refresh(): Promise<boolean> {
+    this.refreshing ??= this.rotateSession().finally(() => {
+      this.refreshing = null
+    })
+    return this.refreshing
+  }
+
+  private async rotateSession(): Promise<boolean> {
+    const csrf = this.csrfToken()
+    if (!csrf) return false
+    try {
+      const response = await this.fetchFn(this.baseUrl + '/api/v1/auth/refresh', {
+        method: 'POST',
+        headers: { Accept: 'application/json', 'X-CSRF-Token': csrf },
+        credentials: 'same-origin',
+      })
+      if (!response.ok) return false
+      this.token = ((await response.json()) as Schemas['AccessTokenResponse']).access_token
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** End the session: control revokes the refresh cookie (best effort), the token is dropped. */
+  async signOut(): Promise<void> {
     this.token = null
+    const csrf = this.csrfToken()
+    if (!csrf) return
+    try {
+      await this.fetchFn(this.baseUrl + '/api/v1/auth/logout', {
+        method: 'POST',
+        headers: { 'X-CSRF-Token': csrf },
+        credentials: 'same-origin',
+      })
+    } catch {
+      // Offline: the refresh cookie expires by itself; the token is already gone.
+    }
   }
 
   async login(email: string, password: string): Promise<void> {
@@ -71,6 +151,61 @@ export class ApiClient {
     this.token = body.access_token
   }
 
+  /** The identity providers control offers single sign-on with (empty when SSO is not set up). */
+  listSsoProviders() {
+    return this.request<Schemas['SsoProviderList']>('GET', '/api/v1/auth/sso/providers', { anonymous: true })
+  }
+
+  getMyProfile() {
+    return this.request<User>('GET', '/api/v1/user', {})
+  }
+  updateMyProfile(displayName: string) {
+    return this.request<User>('PATCH', '/api/v1/user', { body: { display_name: displayName } })
+  }
+  changeMyPassword(currentPassword: string, newPassword: string) {
+    return this.request<void>('POST', '/api/v1/user/password', {
+      body: { current_password: currentPassword, new_password: newPassword },
+    })
+  }
+  listMyTenants() {
+    return this.request<Schemas['MyTenantList']>('GET', '/api/v1/user/tenants', {})
+  }
+  listMyApiKeys() {
+    return this.request<Schemas['ApiKeyPage']>('GET', '/api/v1/user/keys', { query: { limit: 200 } })
+  }
+  createMyApiKey(body: MyApiKeyCreate) {
+    return this.request<CreatedApiKey>('POST', '/api/v1/user/keys', { body })
+  }
+  revokeMyApiKey(keyId: string) {
+    return this.request<ApiKey>('POST', `/api/v1/user/keys/${enc(keyId)}/revoke`, {})
+  }
+  myUsage(query: { start?: string; end?: string; timezone?: string }) {
+    return this.request<MyUsage>('GET', '/api/v1/user/usage', { query })
+  }
+  listUsers(query: { limit?: number; offset?: number } = {}) {
+    return this.request<Schemas['UserPage']>('GET', '/api/v1/users', { query })
+  }
+  createUser(body: UserCreate) {
+    return this.request<User>('POST', '/api/v1/users', { body })
+  }
+  updateUser(userId: string, body: UserUpdate) {
+    return this.request<User>('PATCH', `/api/v1/users/${enc(userId)}`, { body })
+  }
+  listMembers(tenantId: string) {
+    return this.request<Schemas['MemberList']>('GET', `/api/v1/tenants/${enc(tenantId)}/members`, {})
+  }
+  addMember(tenantId: string, email: string, role: TenantRole) {
+    return this.request<Member>('POST', `/api/v1/tenants/${enc(tenantId)}/members`, { body: { email, role } })
+  }
+  updateMember(tenantId: string, userId: string, role: TenantRole) {
+    return this.request<Member>('PATCH', `/api/v1/tenants/${enc(tenantId)}/members/${enc(userId)}`, { body: { role } })
+  }
+  removeMember(tenantId: string, userId: string) {
+    return this.request<void>('DELETE', `/api/v1/tenants/${enc(tenantId)}/members/${enc(userId)}`, {})
+  }
+  getTenant(tenantId: string) {
+    return this.request<Tenant>('GET', `/api/v1/tenants/${enc(tenantId)}`, {})
+  }
   listTenants(query: { limit?: number; offset?: number } = {}) {
     return this.request<Schemas['TenantPage']>('GET', '/api/v1/tenants', { query })
   }
@@ -87,6 +222,17 @@ export class ApiClient {
   }
   createApiKey(tenantId: string, body: ApiKeyCreate) {
     return this.request<CreatedApiKey>('POST', `/api/v1/tenants/${enc(tenantId)}/keys`, { body })
+  }
+  getApiKey(keyId: string) {
+    return this.request<ApiKey>('GET', `/api/v1/keys/${enc(keyId)}`, {})
+  }
+  updateApiKey(keyId: string, body: ApiKeyUpdate) {
+    return this.request<ApiKey>('PATCH', `/api/v1/keys/${enc(keyId)}`, { body })
+  }
+  rotateApiKey(keyId: string, gracePeriodS: number) {
+    return this.request<CreatedApiKey>('POST', `/api/v1/keys/${enc(keyId)}/rotate`, {
+      body: { grace_period_s: gracePeriodS },
+    })
   }
   revokeApiKey(keyId: string) {
     return this.request<ApiKey>('POST', `/api/v1/keys/${enc(keyId)}/revoke`, {})
@@ -112,6 +258,39 @@ export class ApiClient {
   usageSummary(query: UsageQuery) {
     return this.request<UsageSummary>('GET', '/api/v1/usage/summary', { query })
   }
+  listBudgets(tenantId: string) {
+    return this.request<Schemas['BudgetList']>('GET', `/api/v1/tenants/${enc(tenantId)}/budgets`, {})
+  }
+  createBudget(tenantId: string, body: BudgetCreate) {
+    return this.request<Budget>('POST', `/api/v1/tenants/${enc(tenantId)}/budgets`, { body })
+  }
+  deleteBudget(budgetId: string) {
+    return this.request<void>('DELETE', `/api/v1/budgets/${enc(budgetId)}`, {})
+  }
+  listAlertChannels(tenantId: string) {
+    return this.request<Schemas['AlertChannelList']>('GET', `/api/v1/tenants/${enc(tenantId)}/alert-channels`, {})
+  }
+  createAlertChannel(tenantId: string, body: AlertChannelCreate) {
+    return this.request<AlertChannel>('POST', `/api/v1/tenants/${enc(tenantId)}/alert-channels`, { body })
+  }
+  setAlertChannelEnabled(channelId: string, enabled: boolean) {
+    return this.request<AlertChannel>('PATCH', `/api/v1/alert-channels/${enc(channelId)}`, { body: { enabled } })
+  }
+  deleteAlertChannel(channelId: string) {
+    return this.request<void>('DELETE', `/api/v1/alert-channels/${enc(channelId)}`, {})
+  }
+  listBudgetAlerts(tenantId: string) {
+    return this.request<Schemas['BudgetAlertPage']>('GET', '/api/v1/alerts', { query: { tenant_id: tenantId, limit: 50 } })
+  }
+  listDeploymentHealth() {
+    return this.request<Schemas['DeploymentHealthList']>('GET', '/api/v1/health/deployments', {})
+  }
+  usageBreakdown(query: BreakdownQuery) {
+    return this.request<UsageBreakdown>('GET', '/api/v1/usage/breakdown', { query })
+  }
+  listUsageRequests(query: RequestLogQuery) {
+    return this.request<Schemas['UsageRequestPage']>('GET', '/api/v1/usage/requests', { query })
+  }
   listAudit(query: AuditQuery) {
     return this.request<AuditPage>('GET', '/api/v1/audit', { query })
   }
@@ -121,12 +300,33 @@ export class ApiClient {
     path: string,
     options: { body?: unknown; query?: Query; anonymous?: boolean },
   ): Promise<T> {
+    const sentWith = this.token
+    let response = await this.send(method, path, options)
+    if (response.status === 401 && !options.anonymous) {
+      // The access token expired: a newer one (another call refreshed meanwhile) or a refreshed
+      // one gets a single retry; only when that fails too has the session ended.
+      const renewed = this.token !== null && this.token !== sentWith ? true : await this.refresh()
+      if (renewed) response = await this.send(method, path, options)
+      if (response.status === 401) {
+        this.token = null
+        this.onUnauthorized()
+      }
+    }
+    if (!response.ok) throw await toApiError(response)
+    if (response.status === 204) return undefined as T
+    return (await response.json()) as T
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    options: { body?: unknown; query?: Query; anonymous?: boolean },
+  ): Promise<Response> {
     const headers: Record<string, string> = { Accept: 'application/json' }
     if (options.body !== undefined) headers['Content-Type'] = 'application/json'
     if (!options.anonymous && this.token) headers.Authorization = `Bearer ${this.token}`
-    let response: Response
     try {
-      response = await this.fetchFn(this.baseUrl + path + queryString(options.query), {
+      return await this.fetchFn(this.baseUrl + path + queryString(options.query), {
         method,
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
@@ -135,13 +335,6 @@ export class ApiClient {
     } catch {
       throw new ApiError(0, 'network_error', 'The control API could not be reached.', null)
     }
-    if (response.status === 401 && !options.anonymous) {
-      this.token = null
-      this.onUnauthorized()
-    }
-    if (!response.ok) throw await toApiError(response)
-    if (response.status === 204) return undefined as T
-    return (await response.json()) as T
   }
 }
 

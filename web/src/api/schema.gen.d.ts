@@ -2,6 +2,79 @@
 // Regenerate: make web-client (after scripts/fetch-openapi <url-or-file>).
 
 export interface paths {
+    "/api/v1/alert-channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the platform-wide alert channels
+         * @description The platform-wide channels by name.
+         */
+        get: operations["listPlatformAlertChannels"];
+        put?: never;
+        /**
+         * Create a platform-wide alert channel
+         * @description A channel that hears about every tenant's budgets (platform admins).
+         */
+        post: operations["createPlatformAlertChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alert-channels/{channel_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an alert channel
+         * @description One channel (its tenant's admins, or platform admins).
+         */
+        get: operations["getAlertChannel"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an alert channel
+         * @description Remove a channel.
+         */
+        delete: operations["deleteAlertChannel"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an alert channel
+         * @description Name, target, secret (write-only) or enabled flag.
+         */
+        patch: operations["updateAlertChannel"];
+        trace?: never;
+    };
+    "/api/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Budget alert history
+         * @description Alerts sent (or being sent) per channel, newest first, with their delivery status;
+         *     503 when accounting is down.
+         */
+        get: operations["listBudgetAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -78,6 +151,134 @@ export interface paths {
          *     Needs the X-CSRF-Token header. A refresh token used twice revokes its whole family.
          */
         post: operations["refreshSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sso/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The identity provider's redirect back: finish the sign-in
+         * @description Check state, code and ID token; start control's session; back to the web UI.
+         */
+        get: operations["finishSso"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sso/{provider}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Send the browser to the identity provider
+         * @description Redirect to the provider's authorization endpoint (state, nonce, PKCE S256).
+         */
+        get: operations["startSso"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sso/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Identity providers to sign in with
+         * @description The configured identity providers (no authentication: the sign-in page shows them).
+         */
+        get: operations["listSsoProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/budgets/{budget_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a budget
+         * @description One budget (members of its tenant).
+         */
+        get: operations["getBudget"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a budget
+         * @description Remove a budget; the proxy stops enforcing it with the next config snapshot.
+         */
+        delete: operations["deleteBudget"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a budget
+         * @description Limit, period, time zone, hard flag or alert thresholds.
+         */
+        patch: operations["updateBudget"];
+        trace?: never;
+    };
+    "/api/v1/health/deployments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List deployment health
+         * @description Every deployment's status and recent probes; 503 `health_unavailable` when health is down.
+         */
+        get: operations["listDeploymentHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/health/deployments/{deployment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a deployment's health
+         * @description One deployment's status and recent probes; 404 unknown id, 503 when health is down.
+         */
+        get: operations["getDeploymentHealth"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -288,6 +489,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/routes/{route_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a route
+         * @description Strategy and fallback models; the proxy follows within a second.
+         */
+        patch: operations["updateRoute"];
+        trace?: never;
+    };
+    "/api/v1/routes/{route_id}/deployments/{deployment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a deployment of a route
+         * @description Weight, priority tier, the provider account's RPM/TPM caps, cost, enabled flag.
+         */
+        patch: operations["updateDeployment"];
+        trace?: never;
+    };
     "/api/v1/settings/default-model-entitlements": {
         parameters: {
             query?: never;
@@ -360,6 +601,54 @@ export interface paths {
         patch: operations["updateTenant"];
         trace?: never;
     };
+    "/api/v1/tenants/{tenant_id}/alert-channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a tenant's alert channels
+         * @description The tenant's channels by name.
+         */
+        get: operations["listAlertChannels"];
+        put?: never;
+        /**
+         * Create a tenant's alert channel
+         * @description A webhook or email address for the tenant's budget alerts (tenant admins).
+         */
+        post: operations["createAlertChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/budgets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a tenant's budgets
+         * @description The tenant's budget and its keys' budgets.
+         */
+        get: operations["listBudgets"];
+        put?: never;
+        /**
+         * Create a budget
+         * @description A budget on the tenant (platform admins) or one of its keys (tenant admins).
+         */
+        post: operations["createBudget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenants/{tenant_id}/keys": {
         parameters: {
             query?: never;
@@ -430,6 +719,46 @@ export interface paths {
          * @description Change a role; the last owner cannot be demoted.
          */
         patch: operations["updateMember"];
+        trace?: never;
+    };
+    "/api/v1/usage/breakdown": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage totals per group
+         * @description Totals per tenant, key, model, provider or day (in `timezone`); 503 when accounting is down.
+         */
+        get: operations["getUsageBreakdown"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/usage/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The request log
+         * @description Finished requests newest first, with status, tokens, cost and latency (no content).
+         */
+        get: operations["listUsageRequests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/usage/summary": {
@@ -682,6 +1011,42 @@ export interface components {
              */
             token_type?: "bearer";
         };
+        /** AlertChannel */
+        AlertChannel: {
+            /** Format: date-time */
+            created_at: string;
+            enabled: boolean;
+            has_secret: boolean;
+            /** Format: uuid */
+            id: string;
+            kind: string;
+            name: string;
+            target: string;
+            tenant_id: string | null;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** AlertChannelCreate */
+        AlertChannelCreate: {
+            /** @default true */
+            enabled?: boolean;
+            /** @enum {string} */
+            kind: "webhook" | "email";
+            name: string;
+            secret?: string | null;
+            target: string;
+        };
+        /** AlertChannelList */
+        AlertChannelList: {
+            items: components["schemas"]["AlertChannel"][];
+        };
+        /** AlertChannelUpdate */
+        AlertChannelUpdate: {
+            enabled?: boolean | null;
+            name?: string | null;
+            secret?: string | null;
+            target?: string | null;
+        };
         /** ApiKey */
         ApiKey: {
             allowed_models: string[];
@@ -753,6 +1118,92 @@ export interface components {
             items: components["schemas"]["AuditEntry"][];
             next_before_id: number | null;
         };
+        /** Budget */
+        Budget: {
+            /** Format: date-time */
+            created_at: string;
+            hard: boolean;
+            /** Format: uuid */
+            id: string;
+            limit_micro_usd: number;
+            period: string;
+            rolling_days: number | null;
+            scope: string;
+            /** Format: uuid */
+            scope_id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            thresholds: number[];
+            timezone: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** BudgetAlert */
+        BudgetAlert: {
+            attempts: number;
+            /** Format: uuid */
+            budget_id: string;
+            /** Format: uuid */
+            channel_id: string;
+            channel_kind: string;
+            /** Format: date-time */
+            created_at: string;
+            finished_at: string | null;
+            id: number;
+            last_error: string | null;
+            limit_micro_usd: number;
+            period: string;
+            /** Format: date-time */
+            period_end: string;
+            /** Format: date-time */
+            period_start: string;
+            /** @enum {string} */
+            scope: "tenant" | "key";
+            /** Format: uuid */
+            scope_id: string;
+            spent_micro_usd: number;
+            /** @enum {string} */
+            status: "pending" | "sent" | "failed";
+            tenant_id: string | null;
+            threshold_percent: number;
+        };
+        /** BudgetAlertPage */
+        BudgetAlertPage: {
+            items: components["schemas"]["BudgetAlert"][];
+            next_page_token: string | null;
+        };
+        /** BudgetCreate */
+        BudgetCreate: {
+            /** @default true */
+            hard?: boolean;
+            key_id?: string | null;
+            limit_micro_usd: number;
+            /** @enum {string} */
+            period: "daily" | "weekly" | "monthly" | "rolling";
+            rolling_days?: number | null;
+            /**
+             * @default tenant
+             * @enum {string}
+             */
+            scope?: "tenant" | "key";
+            thresholds?: number[];
+            /** @default UTC */
+            timezone?: string;
+        };
+        /** BudgetList */
+        BudgetList: {
+            items: components["schemas"]["Budget"][];
+        };
+        /** BudgetUpdate */
+        BudgetUpdate: {
+            hard?: boolean | null;
+            limit_micro_usd?: number | null;
+            /** @enum {null|string} */
+            period?: "daily" | "weekly" | "monthly" | "rolling" | null;
+            rolling_days?: number | null;
+            thresholds?: number[] | null;
+            timezone?: string | null;
+        };
         /** CreatedApiKey */
         CreatedApiKey: {
             allowed_models: string[];
@@ -781,24 +1232,72 @@ export interface components {
         };
         /** Deployment */
         Deployment: {
+            cost: components["schemas"]["DeploymentCost"] | null;
             enabled: boolean;
             /** Format: uuid */
             id: string;
             priority: number;
             /** Format: uuid */
             provider_id: string;
+            rpm_limit: number | null;
+            tpm_limit: number | null;
             upstream_model: string;
             weight: number;
         };
+        /** DeploymentCost */
+        DeploymentCost: {
+            cached_input_micro_usd_per_mtok?: number | null;
+            input_micro_usd_per_mtok: number;
+            output_micro_usd_per_mtok: number;
+        };
         /** DeploymentCreate */
         DeploymentCreate: {
+            cost?: components["schemas"]["DeploymentCost"] | null;
             /** @default 0 */
             priority?: number;
             /** Format: uuid */
             provider_id: string;
+            rpm_limit?: number | null;
+            tpm_limit?: number | null;
             upstream_model: string;
             /** @default 1 */
             weight?: number;
+        };
+        /** DeploymentHealth */
+        DeploymentHealth: {
+            checked_at: string | null;
+            cooldown_until: string | null;
+            /** Format: uuid */
+            deployment_id: string;
+            in_service: boolean;
+            model: string;
+            /** Format: uuid */
+            model_id: string;
+            priority: number;
+            prober: string | null;
+            provider: string;
+            /** Format: uuid */
+            provider_id: string;
+            provider_type: string;
+            recent: components["schemas"]["ProbeResult"][];
+            /** @enum {string} */
+            status: "healthy" | "unhealthy" | "unknown";
+            upstream_model: string;
+        };
+        /** DeploymentHealthList */
+        DeploymentHealthList: {
+            items: components["schemas"]["DeploymentHealth"][];
+        };
+        /** DeploymentUpdate */
+        DeploymentUpdate: {
+            /** @default false */
+            clear_cost?: boolean;
+            cost?: components["schemas"]["DeploymentCost"] | null;
+            enabled?: boolean | null;
+            priority?: number | null;
+            rpm_limit?: number | null;
+            tpm_limit?: number | null;
+            weight?: number | null;
         };
         ErrorResponse: {
             error: {
@@ -933,6 +1432,14 @@ export interface components {
             output_micro_usd_per_mtok: number;
             reasoning_micro_usd_per_mtok?: number | null;
         };
+        /** ProbeResult */
+        ProbeResult: {
+            at: string | null;
+            error: string | null;
+            latency_ms: number;
+            ok: boolean;
+            status_code: number | null;
+        };
         /** ProfileUpdate */
         ProfileUpdate: {
             display_name?: string | null;
@@ -1022,11 +1529,27 @@ export interface components {
              * @default weighted
              * @enum {string}
              */
-            strategy?: "weighted" | "least_busy" | "lowest_latency";
+            strategy?: "weighted" | "least_busy" | "lowest_latency" | "lowest_cost";
         };
         /** RouteList */
         RouteList: {
             items: components["schemas"]["Route"][];
+        };
+        /** RouteUpdate */
+        RouteUpdate: {
+            fallback_models?: string[] | null;
+            /** @enum {null|string} */
+            strategy?: "weighted" | "least_busy" | "lowest_latency" | "lowest_cost" | null;
+        };
+        /** SsoProvider */
+        SsoProvider: {
+            display_name: string;
+            name: string;
+            start_url: string;
+        };
+        /** SsoProviderList */
+        SsoProviderList: {
+            items: components["schemas"]["SsoProvider"][];
         };
         /** Tenant */
         Tenant: {
@@ -1058,6 +1581,40 @@ export interface components {
             allowed_models?: string[] | null;
             /** @enum {null|string} */
             status?: "active" | "suspended" | null;
+        };
+        /** UsageBreakdown */
+        UsageBreakdown: {
+            /** @enum {string} */
+            group_by: "tenant" | "key" | "model" | "provider" | "day";
+            groups: components["schemas"]["UsageGroup"][];
+        };
+        /** UsageGroup */
+        UsageGroup: {
+            key: string;
+            usage: components["schemas"]["UsageSummary"];
+        };
+        /** UsageRequest */
+        UsageRequest: {
+            completion_tokens: number;
+            cost_micro_usd: number;
+            /** Format: date-time */
+            finished_at: string;
+            /** Format: uuid */
+            key_id: string;
+            latency_ms: number;
+            model: string;
+            prompt_tokens: number;
+            provider: string;
+            request_id: string;
+            status_code: number;
+            stream: boolean;
+            /** Format: uuid */
+            tenant_id: string;
+        };
+        /** UsageRequestPage */
+        UsageRequestPage: {
+            items: components["schemas"]["UsageRequest"][];
+            next_page_token: string | null;
         };
         /** UsageSummary */
         UsageSummary: {
@@ -1114,6 +1671,244 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listPlatformAlertChannels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannelList"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createPlatformAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertChannelCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannel"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannel"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertChannelUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannel"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listBudgetAlerts: {
+        parameters: {
+            query?: {
+                /** @description Alerts of this budget only */
+                budget_id?: string | null;
+                limit?: number;
+                page_token?: string | null;
+                /** @description Alerts of this tenant's budgets and its keys' budgets */
+                tenant_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetAlertPage"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     listAuditEntries: {
         parameters: {
             query?: {
@@ -1253,6 +2048,322 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccessTokenResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    finishSso: {
+        parameters: {
+            query?: {
+                code?: string | null;
+                error?: string | null;
+                state?: string | null;
+            };
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect Response */
+            303: {
+                headers: {
+                    /** @description target path for the redirect */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    startSso: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect Response */
+            302: {
+                headers: {
+                    /** @description target path for the redirect */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listSsoProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoProviderList"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                budget_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Budget"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                budget_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                budget_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BudgetUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Budget"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listDeploymentHealth: {
+        parameters: {
+            query?: {
+                /** @description Only the deployments of this model */
+                model?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeploymentHealthList"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getDeploymentHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deployment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeploymentHealth"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Error (see the `code` for which) */
@@ -1844,6 +2955,95 @@ export interface operations {
             };
         };
     };
+    updateRoute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                route_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RouteUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Route"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateDeployment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                deployment_id: string;
+                route_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeploymentUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     getDefaultModelEntitlements: {
         parameters: {
             query?: never;
@@ -2064,6 +3264,174 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listAlertChannels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannelList"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createAlertChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertChannelCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannel"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listBudgets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetList"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BudgetCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Budget"];
                 };
             };
             /** @description Bad request syntax or unsupported method */
@@ -2321,6 +3689,105 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Member"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getUsageBreakdown: {
+        parameters: {
+            query: {
+                /** @description Exclusive end, with UTC offset */
+                end?: string | null;
+                group_by: "tenant" | "key" | "model" | "provider" | "day";
+                key_id?: string | null;
+                /** @description Only this public model name */
+                model?: string | null;
+                /** @description Inclusive start, with UTC offset */
+                start?: string | null;
+                tenant_id?: string | null;
+                /** @description IANA zone days are cut in, e.g. Europe/Paris */
+                timezone?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageBreakdown"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listUsageRequests: {
+        parameters: {
+            query?: {
+                /** @description Exclusive end, with UTC offset */
+                end?: string | null;
+                key_id?: string | null;
+                limit?: number;
+                /** @description Only this public model name */
+                model?: string | null;
+                page_token?: string | null;
+                /** @description Inclusive start, with UTC offset */
+                start?: string | null;
+                tenant_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageRequestPage"];
                 };
             };
             /** @description Bad request syntax or unsupported method */

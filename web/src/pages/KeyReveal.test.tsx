@@ -2,7 +2,7 @@ import { render, screen } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it, vi } from 'vitest'
 import type { CreatedApiKey } from '../api/client'
-import { KeyReveal } from './Keys'
+import { KeyReveal } from './keys/KeyReveal'
 
 const created = {
   id: 'k1', tenant_id: 't1', user_id: null, name: 'billing', prefix: 'sk-gw-abcd', last4: 'wxyz',

@@ -5,6 +5,7 @@ import { DataTable } from '../components/DataTable'
 import { Field, FormError } from '../components/Field'
 import { AsyncView } from '../components/States'
 import { useAsync } from '../components/useAsync'
+import { useSubmit } from '../components/useSubmit'
 import { formatDate } from '../format'
 
 
@@ -12,8 +13,7 @@ export function TenantForm({ onCreated }: { onCreated: (tenant: Tenant) => void 
   const api = useApi()
   const [name, setName] = useState('')
   const [error, setError] = useState<string>()
-  const [failure, setFailure] = useState<string | null>(null)
-  const [busy, setBusy] = useState(false)
+  const { busy, failure, run } = useSubmit()
 
   async function submit(event: FormEvent) {
     event.preventDefault()
@@ -25,17 +25,11 @@ export function TenantForm({ onCreated }: { onCreated: (tenant: Tenant) => void 
         : undefined
     setError(problem)
     if (problem) return
-    setBusy(true)
-    setFailure(null)
-    try {
+    await run(async () => {
       const tenant = await api.createTenant(trimmed)
       setName('')
       onCreated(tenant)
-    } catch (err) {
-      setFailure(err instanceof Error ? err.message : String(err))
-    } finally {
-      setBusy(false)
-    }
+    })
   }
 
   return (
@@ -53,17 +47,9 @@ export function TenantForm({ onCreated }: { onCreated: (tenant: Tenant) => void 
 export function TenantsPage() {
   const api = useApi()
   const [state, reload] = useAsync(() => api.listTenants({ limit: 200 }), [api])
-  const [actionError, setActionError] = useState<string | null>(null)
-
-  async function toggle(tenant: Tenant) {
-    setActionError(null)
-    try {
-      await api.setTenantStatus(tenant.id, tenant.status === 'suspended' ? 'active' : 'suspended')
-      reload()
-    } catch (err) {
-      setActionError(err instanceof Error ? err.message : String(err))
-    }
-  }
+  const action = useSubmit()
+  const toggle = async (tenant: Tenant) =>
+    (await action.run(() => api.setTenantStatus(tenant.id, tenant.status === 'suspended' ? 'active' : 'suspended'))) && reload()
 
   return (
     <>
@@ -72,7 +58,7 @@ export function TenantsPage() {
         <p>Organisations that own API keys. Suspending a tenant stops all its keys at once.</p>
       </header>
       <TenantForm onCreated={reload} />
-      <FormError message={actionError} />
+      <FormError message={action.failure} />
       <AsyncView state={state} onRetry={reload}>
         {(page) => (
           <DataTable
@@ -94,6 +80,12 @@ export function TenantsPage() {
                   <div className="actions">
                     <a className="button small secondary" href={`#/tenants/${t.id}/keys`}>
                       API keys
+                    </a>
+                    <a className="button small secondary" href={`#/tenants/${t.id}/members`} aria-label={`Members of ${t.name}`}>
+                      Members
+                    </a>
+                    <a className="button small secondary" href={`#/tenants/${t.id}/budgets`} aria-label={`Budgets of ${t.name}`}>
+                      Budgets
                     </a>
                     <button type="button" className={`button small ${t.status === 'suspended' ? 'secondary' : 'danger'}`}
                       onClick={() => toggle(t)} aria-label={`${t.status === 'suspended' ? 'Reactivate' : 'Suspend'} ${t.name}`}>
