@@ -60,6 +60,8 @@ locals {
       PROXY_HOST                  = "0.0.0.0"
       PROXY_PORT                  = "8080"
       PROXY_WORKERS               = tostring(var.proxy_workers)
+      USAGE_SPOOL_DIR             = "/var/lib/gateway/usage-spool"
+      USAGE_SPOOL_MAX_BYTES       = tostring(floor(var.proxy_usage_spool_size * 3 / 4))
       NATS_URL                    = local.nats_url
       CONTROL_URL                 = "http://control:8081"
       DATAPLANE_KEY_ID            = var.dataplane_key_id
@@ -70,6 +72,7 @@ locals {
       CONTROL_HOST                = "0.0.0.0"
       CONTROL_PORT                = "8081"
       NATS_URL                    = local.nats_url
+      NATS_STREAM_REPLICAS        = tostring(var.nats_stream_replicas)
       ACCOUNTING_GRPC_TARGET      = "accounting:50051"
       HEALTH_GRPC_TARGET          = "health:50052"
       DATAPLANE_KEY_ID            = var.dataplane_key_id
@@ -82,6 +85,7 @@ locals {
       ACCOUNTING_PORT             = "8082"
       ACCOUNTING_GRPC_PORT        = "50051"
       NATS_URL                    = local.nats_url
+      NATS_STREAM_REPLICAS        = tostring(var.nats_stream_replicas)
       LOG_LEVEL                   = var.log_level
       OTEL_EXPORTER_OTLP_ENDPOINT = var.otel_exporter_otlp_endpoint
     }
@@ -90,6 +94,7 @@ locals {
       HEALTH_PORT                 = "8083"
       HEALTH_GRPC_PORT            = "50052"
       NATS_URL                    = local.nats_url
+      NATS_STREAM_REPLICAS        = tostring(var.nats_stream_replicas)
       DATAPLANE_KEY_ID            = var.dataplane_key_id
       LOG_LEVEL                   = var.log_level
       OTEL_EXPORTER_OTLP_ENDPOINT = var.otel_exporter_otlp_endpoint

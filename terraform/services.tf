@@ -163,12 +163,32 @@ resource "kubernetes_deployment_v1" "service" {
             name       = "tmp"
             mount_path = "/tmp"
           }
+
+          dynamic "volume_mount" {
+            for_each = each.key == "proxy" ? [1] : []
+            content {
+              name       = "usage-spool"
+              mount_path = "/var/lib/gateway/usage-spool"
+            }
+          }
         }
 
         volume {
           name = "tmp"
           empty_dir {
             size_limit = "256Mi"
+          }
+        }
+
+        # The proxy's usage spool (events NATS could not take yet): survives container restarts,
+        # not the pod's deletion (docs/operations.md, "Usage spool").
+        dynamic "volume" {
+          for_each = each.key == "proxy" ? [1] : []
+          content {
+            name = "usage-spool"
+            empty_dir {
+              size_limit = tostring(var.proxy_usage_spool_size)
+            }
           }
         }
       }

@@ -76,6 +76,18 @@ variable "proxy_workers" {
   default     = 2
 }
 
+variable "nats_stream_replicas" {
+  description = "Copies of each JetStream stream and KV bucket (NATS_STREAM_REPLICAS): 3 on the 3-node cluster, 1 on a single server."
+  type        = number
+  default     = 3
+}
+
+variable "proxy_usage_spool_size" {
+  description = "Size limit of the proxy's usage spool volume (emptyDir); USAGE_SPOOL_MAX_BYTES is set to three quarters of it."
+  type        = number
+  default     = 2147483648
+}
+
 variable "control_replicas" {
   description = "Control pods (publishing is serialised by a Postgres advisory lock)."
   type        = number

@@ -39,6 +39,8 @@ EXPECTED_VARIABLES = SENSITIVE | {
     "proxy_min_replicas",
     "proxy_max_replicas",
     "proxy_workers",
+    "proxy_usage_spool_size",
+    "nats_stream_replicas",
     "proxy_target_cpu_utilization",
     "control_replicas",
     "accounting_replicas",
