@@ -12,7 +12,7 @@ BUF := tools/node/node_modules/.bin/buf
 SRC_DIRS := proto/python/src libs/common/src libs/providers/src services/proxy/src services/control/src \
             services/accounting/src services/health/src tools/devstack/src tools/fakes/src tools/bench/src
 
-.PHONY: help bootstrap dev stack test web-build web-test web-client web-client-check pytest lint fmt typecheck proto proto-check buf-lint sqlc sqlc-check migrate config-docs conformance-docs bench clean
+.PHONY: help bootstrap dev stack test web-build web-test web-client web-client-check pytest lint fmt typecheck proto proto-check buf-lint sqlc sqlc-check migrate config-docs conformance-docs bench soak clean
 
 help:
 	@echo "make dev          run the whole gateway on embedded Postgres/Valkey/NATS (Ctrl-C stops it)"
@@ -24,6 +24,7 @@ help:
 	@echo "make sqlc         regenerate the database access code;  make sqlc-check: fail when stale"
 	@echo "make migrate      apply every service's migrations to DATABASE_URL (or the dev stack)"
 	@echo "make bench        proxy vs. an nginx canned upstream with wrk, one pinned worker (BENCH_ARGS=--profile)"
+	@echo "make soak         10 minutes of c=64 load through the proxy: RSS growth and open fds (SOAK_SECONDS=600)"
 	@echo "make conformance-docs  run the provider conformance suite and write its matrix into docs/providers"
 	@echo "make config-docs  regenerate docs/configuration.md from the settings classes"
 	@echo "make lint         ruff and mypy --strict;  make fmt: format"
@@ -101,6 +102,9 @@ sqlc-check: bootstrap
 bench: bootstrap
 	$(PY) -m gateway_bench $(BENCH_ARGS)
 
+soak: bootstrap
+	$(PY) -m gateway_bench --soak $(or $(SOAK_SECONDS),600) --root .run/soak
+
 conformance-docs: bootstrap
 	$(VENV)/bin/pytest tests/conformance -q -p no:cacheprovider --conformance-matrix docs/providers/README.md
 
@@ -111,4 +115,4 @@ migrate: bootstrap
 	$(PY) -m gateway_devstack migrate --root .run/dev
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .run tools/node/node_modules web/node_modules web/dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .run tools/node/node_modules tools/oidc-idp/node_modules web/node_modules web/dist .mypy_cache .ruff_cache .pytest_cache

@@ -7,10 +7,8 @@ event → accounting → Postgres → control's usage summary (over gRPC). Then 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import openai
@@ -18,58 +16,7 @@ import pytest
 from gateway_devstack.seed import ControlClient
 from gateway_devstack.system import GatewaySystem
 
-T = TypeVar("T")
-
-INPUT_PRICE = 2_500_000  # micro-USD per million tokens: $2.50 / 1M
-OUTPUT_PRICE = 10_000_000
-
-
-def eventually(probe: Callable[[], T | None], timeout: float, interval: float = 0.05) -> T:
-    """Poll `probe` until it returns something other than None, or fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value is not None:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
-
-
-@dataclass
-class Tenant:
-    tenant_id: str
-    key_id: str
-    api_key: str
-    model: str
-
-
-def _provision(admin: ControlClient, system: GatewaySystem) -> Tenant:
-    suffix = uuid.uuid4().hex[:8]
-    tenant = admin.post("/api/v1/tenants", {"name": f"acme-{suffix}"})
-    provider = admin.post(
-        "/api/v1/providers",
-        {
-            "name": f"upstream-{suffix}",
-            "type": "openai_compatible",
-            "base_url": system.fake_upstream_url,
-            "credentials": {"api_key": system.secrets.upstream_api_key},
-        },
-    )
-    model = f"slice-{suffix}"
-    admin.post(
-        "/api/v1/models",
-        {
-            "name": model,
-            "pricing": {"input_micro_usd_per_mtok": INPUT_PRICE, "output_micro_usd_per_mtok": OUTPUT_PRICE},
-        },
-    )
-    admin.post(
-        "/api/v1/routes",
-        {"model": model, "deployments": [{"provider_id": provider["id"], "upstream_model": "gpt-4o-mini"}]},
-    )
-    key = admin.post(f"/api/v1/tenants/{tenant['id']}/keys", {"name": "slice"})
-    return Tenant(tenant_id=str(tenant["id"]), key_id=str(key["id"]), api_key=key["key"], model=model)
-
+from .gateway_setup import INPUT_PRICE, OUTPUT_PRICE, Tenant, eventually, provision_tenant
 
 Sdk = Callable[[str], openai.OpenAI]
 
@@ -113,7 +60,7 @@ def _cost(prompt: int, completion: int) -> int:
 
 @pytest.mark.e2e
 def test_one_request_through_every_service(sdk: Sdk, admin: ControlClient, system: GatewaySystem) -> None:
-    tenant = _provision(admin, system)
+    tenant = provision_tenant(admin, system, "slice")
     _wait_until_served(sdk, tenant)
     client = sdk(tenant.api_key)
 
@@ -170,7 +117,7 @@ def test_one_request_through_every_service(sdk: Sdk, admin: ControlClient, syste
 def test_revoked_key_is_refused_within_one_second(
     sdk: Sdk, admin: ControlClient, system: GatewaySystem
 ) -> None:
-    tenant = _provision(admin, system)
+    tenant = provision_tenant(admin, system, "slice")
     _wait_until_served(sdk, tenant)
     client = sdk(tenant.api_key)
     client.chat.completions.create(
@@ -208,7 +155,7 @@ def test_missing_and_invalid_keys_get_401(sdk: Sdk, system: GatewaySystem, proxy
 def test_unknown_model_is_404_and_malformed_json_is_400(
     sdk: Sdk, admin: ControlClient, system: GatewaySystem, proxy_http: httpx.Client
 ) -> None:
-    tenant = _provision(admin, system)
+    tenant = provision_tenant(admin, system, "slice")
     _wait_until_served(sdk, tenant)
     with pytest.raises(openai.NotFoundError) as caught:
         sdk(tenant.api_key).chat.completions.create(
