@@ -103,7 +103,9 @@ async def test_started_while_postgres_is_down_it_is_not_ready_then_recovers(
         await kit.wait_for(lambda: _http_ready(client), timeout=30, what="/readyz 200 after Postgres is back")
         await kit.wait_for(lambda: _count_is(kit, db, 1), what="the event stored")
         # The counter moves just after the commit the row count sees: wait for it, too.
-        await kit.wait_for(lambda: _metric_is(client, "gateway_accounting_rows_inserted_total 1.0"), what="metric")
+        await kit.wait_for(
+            lambda: _metric_is(client, "gateway_accounting_rows_inserted_total 1.0"), what="metric"
+        )
     # gRPC works in the real process (Granian, uvloop) as well.
     async with grpc.aio.insecure_channel(service.grpc_target) as channel:
         stub = accounting_pb2_grpc.AccountingServiceStub(channel)
