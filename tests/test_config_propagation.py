@@ -18,10 +18,9 @@ import uuid
 
 import httpx
 import pytest
+from gateway_devstack.latency import LatencySummary, poll_until
 from gateway_devstack.seed import ControlClient
 from gateway_devstack.system import GatewaySystem
-
-from .latency import LatencySummary, poll_until
 
 TRIALS = 30
 PRICING = {"input_micro_usd_per_mtok": 1, "output_micro_usd_per_mtok": 1}

@@ -14,11 +14,10 @@ import uuid
 
 import httpx
 import pytest
+from gateway_devstack.latency import LatencySummary, poll_until
 from gateway_devstack.procs import ManagedProcess, free_port
 from gateway_devstack.seed import ControlClient
 from gateway_devstack.system import GatewaySystem
-
-from .latency import LatencySummary, poll_until
 
 TRIALS = 20
 

@@ -29,13 +29,12 @@ import psycopg
 import pytest
 from gateway_devstack.base import Stack
 from gateway_devstack.procs import ManagedProcess
+from gateway_devstack.provisioning import eventually, provision_tenant
 from gateway_devstack.seed import ControlClient
 from gateway_devstack.settings import StackSettings
 from gateway_devstack.stack import start_stack
 from gateway_devstack.system import GatewaySystem, SystemPorts, SystemSecrets
 from prometheus_client.parser import text_string_to_metric_families
-
-from .gateway_setup import eventually, provision_tenant
 
 OUTAGE_S = float(os.environ.get("GATEWAY_NATS_OUTAGE_S", "60"))
 LOAD_BEFORE_S = 3.0

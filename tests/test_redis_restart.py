@@ -20,12 +20,11 @@ import httpx
 import pytest
 import redis
 from gateway_devstack.base import Stack
+from gateway_devstack.latency import poll_until
 from gateway_devstack.seed import ControlClient
 from gateway_devstack.settings import StackSettings
 from gateway_devstack.stack import start_stack
 from gateway_devstack.system import GatewaySystem, SystemPorts, SystemSecrets
-
-from .latency import poll_until
 
 KEYS = 30
 

@@ -13,10 +13,9 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from gateway_devstack.provisioning import INPUT_PRICE, OUTPUT_PRICE, Tenant, eventually, provision_tenant
 from gateway_devstack.seed import ControlClient
 from gateway_devstack.system import GatewaySystem
-
-from .gateway_setup import INPUT_PRICE, OUTPUT_PRICE, Tenant, eventually, provision_tenant
 
 Sdk = Callable[[str], openai.OpenAI]
 

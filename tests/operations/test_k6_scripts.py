@@ -1,4 +1,4 @@
-"""The k6 load scripts (tools/bench/k6) run against a real gateway and pass their own thresholds.
+"""The k6 load scripts (tests/load) run against a real gateway and pass their own thresholds.
 
 Short runs on a shared machine: the gateway-overhead thresholds are loosened through the
 environment; what is checked is that each script works end to end — its checks hold, the
@@ -23,7 +23,7 @@ from .conftest import wait_until_served
 pytestmark = pytest.mark.e2e
 
 K6 = Path(sys.executable).with_name("k6")
-SCRIPTS = Path(__file__).resolve().parents[2] / "tools" / "bench" / "k6"
+SCRIPTS = Path(__file__).resolve().parents[2] / "tests" / "load"
 LOOSE = {"OVERHEAD_P50_MS": "500", "OVERHEAD_P99_MS": "2000", "TTFB_P99_MS": "5000"}
 
 

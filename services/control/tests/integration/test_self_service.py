@@ -10,7 +10,6 @@ import jwt
 
 from .rbac_helpers import PASSWORD, add_member, create_user, login
 from .test_api import create_catalog
-from .test_usage import accounting  # noqa: F401  (a fixture: a real gRPC AccountingService)
 
 
 async def test_profile_read_and_update(control: Any) -> None:
@@ -160,7 +159,7 @@ async def test_my_tenants_and_keys(control: Any) -> None:
         assert (await rae.post(f"/api/v1/user/keys/{uuid.uuid4()}/revoke")).status_code == 404
 
 
-async def test_my_usage_sums_my_keys(start_control: Any, accounting: Any) -> None:  # noqa: F811
+async def test_my_usage_sums_my_keys(start_control: Any, accounting: Any) -> None:
     target, servicer = accounting
     control = start_control(ACCOUNTING_GRPC_TARGET=target)
     async with control.client(await control.login()) as admin:

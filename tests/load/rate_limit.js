@@ -1,7 +1,7 @@
 // Rate limits: drive one key above its requests-per-minute limit and check that the surplus is
 // refused with 429 in OpenAI's error shape (with Retry-After), never with a 5xx.
 // Give the key a small limit first (control API or admin UI), e.g. 60 rpm, then:
-//   k6 run -e API_KEY=sk-gw-... -e RPM_LIMIT=60 tools/bench/k6/rate_limit.js
+//   k6 run -e API_KEY=sk-gw-... -e RPM_LIMIT=60 tests/load/rate_limit.js
 import { check } from "k6";
 import { Rate } from "k6/metrics";
 import { checkOpenAIError, postChat } from "./lib.js";

@@ -1,7 +1,7 @@
 // Hard budgets: concurrent requests against a small hard budget must stop at the budget (the
 // proxy reserves the estimated cost before each call), refusing the rest with 429
 // insufficient_quota in OpenAI's shape. Give the key's tenant a small hard budget first, then:
-//   k6 run -e API_KEY=sk-gw-... tools/bench/k6/budget.js
+//   k6 run -e API_KEY=sk-gw-... tests/load/budget.js
 // Afterwards compare the spend in the control API's usage summary with the budget: it must not
 // exceed it.
 import { check } from "k6";

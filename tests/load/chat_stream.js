@@ -1,6 +1,6 @@
 // Chat completions, streaming (SSE): time to first byte (first token, as k6 sees it) and the
 // complete stream. k6 reads the whole body, so `http_req_waiting` is the time to first byte.
-//   k6 run -e API_KEY=sk-gw-... tools/bench/k6/chat_stream.js
+//   k6 run -e API_KEY=sk-gw-... tests/load/chat_stream.js
 import { check } from "k6";
 import { DURATION, OVERHEAD_THRESHOLDS, VUS, postChat } from "./lib.js";
 

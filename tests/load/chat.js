@@ -1,5 +1,5 @@
 // Chat completions, non-streaming: throughput, latency and gateway overhead.
-//   k6 run -e API_KEY=sk-gw-... -e BASE_URL=http://127.0.0.1:8080/v1 tools/bench/k6/chat.js
+//   k6 run -e API_KEY=sk-gw-... -e BASE_URL=http://127.0.0.1:8080/v1 tests/load/chat.js
 import { check } from "k6";
 import { DURATION, OVERHEAD_THRESHOLDS, VUS, postChat } from "./lib.js";
 
