@@ -13,11 +13,22 @@ the request's usage and adding its cost to `spent`, releases the hold with `RELE
 (so the cost is counted twice for a moment, never zero times). A request that ends without a
 usage event is released by the proxy with the same script; a hold nobody releases (a crashed
 proxy) expires with its lease and is dropped by the next admission.
+
+    gw:budget:counters-ready  STRING  set by accounting once every hard budget's current
+                                      counter has been written from Postgres
+
+A missing `spent` counter reads as 0, which is right for a period that has just begun and wrong
+after Redis lost its data. The sentinel tells the two apart: Redis restarted empty has lost it
+too, so the proxy refuses budgeted requests (503 `budget_unavailable`) until accounting — which
+checks the sentinel every second — has rebuilt the counters and set it again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# Present once accounting has (re)built every hard budget's counter from Postgres.
+COUNTERS_READY_KEY = "gw:budget:counters-ready"
 
 # How long counters outlive their period: late readers (a reservation racing the reset) still
 # find them, and Redis forgets them afterwards.

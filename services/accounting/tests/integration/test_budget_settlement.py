@@ -4,13 +4,14 @@ hold is released — so between admission and settlement the cost is always coun
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
 import grpc
 import redis.asyncio as aioredis
 from gateway_accounting.budgets.periods import budget_period
-from gateway_common.budget_holds import budget_keys
+from gateway_common.budget_holds import COUNTERS_READY_KEY, budget_keys
 from gateway_proto.v1 import accounting_pb2, accounting_pb2_grpc
 from gateway_proto.v1.budget_pb2 import BudgetHold
 
@@ -100,3 +101,38 @@ async def test_a_hold_on_a_budget_created_since_the_last_refresh_is_counted_firs
 
 async def _empty_book_loaded(state) -> bool:
     return bool(state.book.loaded)
+
+
+async def test_counters_lost_with_redis_are_rebuilt_and_the_sentinel_set_within_seconds(
+    kit, publisher, control, settings_for, run_app, redis_url
+):
+    # A Redis restarted empty loses the counters and the counters-ready sentinel together. The
+    # reconcile is an hour away here: the once-a-second sentinel check must trigger the rebuild.
+    budget_id = await control.budget(limit_micro_usd=10**9, period="daily", timezone="UTC")
+    start = int(budget_period("daily", "UTC", datetime.now(UTC)).start.timestamp())
+    keys = budget_keys(str(budget_id), start)
+    settings = settings_for(
+        redis_url=redis_url, accounting_budget_refresh_s=3600, accounting_budget_reconcile_s=3600
+    )
+    redis = aioredis.Redis.from_url(redis_url)
+    try:
+        async with run_app(settings) as (_app, state):
+            await kit.wait_for(lambda: _loaded(state), what="budget loaded")
+            event = kit.make_event(prompt_tokens=100, completion_tokens=50)
+            await publisher.event(event)
+
+            async def counted() -> bool:
+                return int(await redis.get(keys.spent) or 0) == kit.expected_cost(event)
+
+            await kit.wait_for(counted, what="spend counted")
+            assert await redis.exists(COUNTERS_READY_KEY)
+            await redis.flushdb()  # Redis restarted empty
+            lost_at = asyncio.get_running_loop().time()
+
+            async def rebuilt() -> bool:
+                return bool(await redis.exists(COUNTERS_READY_KEY)) and await counted()
+
+            await kit.wait_for(rebuilt, what="counters rebuilt and the sentinel set")
+            assert asyncio.get_running_loop().time() - lost_at < 10
+    finally:
+        await redis.aclose()

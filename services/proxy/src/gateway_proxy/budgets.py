@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
-from gateway_common.budget_holds import COUNTER_GRACE_S, RELEASE_HOLDS_LUA, BudgetKeys, budget_keys
+from gateway_common.budget_holds import (
+    COUNTER_GRACE_S,
+    COUNTERS_READY_KEY,
+    RELEASE_HOLDS_LUA,
+    BudgetKeys,
+    budget_keys,
+)
 from gateway_common.budget_periods import BudgetPeriod, InvalidPeriod, budget_period
 from gateway_proto.v1.budget_pb2 import BudgetHold
 from gateway_proto.v1.pricing_pb2 import ModelPricing
@@ -104,8 +110,11 @@ class Reservation:
     reported: bool = field(default=False)  # a usage event carries the holds: accounting releases them
 
     def keys(self) -> list[str]:
-        """The 4 Redis keys per budget that limits.lua takes after the rate-limit keys."""
-        return [k for c in self.charges for k in (c.keys.spent, c.keys.reserved, c.keys.holds, c.keys.leases)]
+        """The keys limits.lua takes after the rate-limit keys: 4 per budget, then the sentinel."""
+        per_budget = [
+            k for c in self.charges for k in (c.keys.spent, c.keys.reserved, c.keys.holds, c.keys.leases)
+        ]
+        return [*per_budget, COUNTERS_READY_KEY]
 
     def args(self) -> list[str | int]:
         """limits.lua's budget arguments: hold id, amount, hold TTL, then per budget its figures."""

@@ -8,7 +8,8 @@
 --   tpm  ZSET  member = "<lease id>:<tokens>", score = admission time (ms)
 --   tps  STRING running sum of the tokens in `tpm`
 --   par  ZSET  member = lease id,            score = lease expiry (ms)
---   then 4 keys per hard budget: spent (STRING), reserved (STRING), holds (HASH), leases (ZSET)
+--   then 4 keys per hard budget: spent (STRING), reserved (STRING), holds (HASH), leases (ZSET),
+--   and after them the counters-ready sentinel (gateway_common.budget_holds.COUNTERS_READY_KEY)
 -- ARGV: lease_id, tokens (pre-call estimate), lease_ttl_ms, window_ms,
 --       key rpm, key tpm, key max_parallel, tenant rpm, tenant tpm, tenant max_parallel (0 = off),
 --       then, with budgets: hold_id, amount (micro-USD), hold_ttl_ms, and per budget
@@ -18,7 +19,8 @@
 --          req_limit, req_remaining, req_reset_ms, tok_limit, tok_remaining, tok_reset_ms,
 --          then per budget the micro-USD left after this reservation}
 -- (the header figures are those of the most constrained scope; limit 0 = no such limit).
--- A refused budget returns {0, 'budget', ms_until_reset, 0 x 6, budget_index, micro_usd_left}.
+-- A refused budget returns {0, 'budget', ms_until_reset, 0 x 6, budget_index, micro_usd_left};
+-- without the counters-ready sentinel (Redis lost the counters) {0, 'budget_counters_missing', 0 x 7}.
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -106,7 +108,13 @@ end
 -- rate limit passed and before anything is written: a refused budget consumes no rate limit and
 -- a refused rate limit holds no budget. Holds whose lease expired (their proxy died, their
 -- usage never settled) are dropped first.
-local nbudgets = (#KEYS - 8) / 4
+local nbudgets = 0
+if #KEYS > 8 then
+  nbudgets = (#KEYS - 9) / 4
+  if redis.call('EXISTS', KEYS[#KEYS]) == 0 then
+    return { 0, 'budget_counters_missing', 0, 0, 0, 0, 0, 0, 0 }
+  end
+end
 local hold_id, amount, hold_ttl = ARGV[11], tonumber(ARGV[12] or '0'), tonumber(ARGV[13] or '0')
 local left_after = {}
 for b = 1, nbudgets do

@@ -254,8 +254,18 @@ class RateLimiter:
             else:
                 self._came_back()
                 if int(result[0]) != 1:
-                    if reservation is not None and _text(result[1]) == "budget":
+                    refused = _text(result[1])
+                    if reservation is not None and refused == "budget":
                         raise reservation.refusal(int(str(result[9])), int(str(result[10])))
+                    if reservation is not None and refused == "budget_counters_missing":
+                        # Redis lost the budget counters; accounting rebuilds them within seconds.
+                        if self._budget_fail_open:
+                            return await self.admit(principal, limits, tokens, None)
+                        raise BudgetUnavailable(
+                            "Budget counters are being rebuilt; the request was not sent. Please retry.",
+                            code="budget_unavailable",
+                            reservation=reservation,
+                        )
                     raise refusal(result)
                 grant = Grant(lease_id, keys[:8], limits, tokens, rate_headers(result))
                 if reservation is not None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 import redis.asyncio as aioredis
-from gateway_common.budget_holds import budget_keys
+from gateway_common.budget_holds import COUNTERS_READY_KEY, budget_keys
 from gateway_common.budget_periods import budget_period
 from gateway_devstack.procs import free_port
 from gateway_proto.v1.budget_pb2 import BUDGET_SCOPE_KEY, BUDGET_SCOPE_TENANT, BudgetLimit
@@ -73,6 +73,7 @@ def body(max_tokens: int) -> dict[str, object]:
 async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
     client = aioredis.Redis.from_url(redis_url, max_connections=500)
     await client.flushdb()
+    await client.set(COUNTERS_READY_KEY, "1")  # as accounting does once the counters are built
     yield client
     await client.aclose()
 
@@ -152,7 +153,7 @@ async def test_the_tightest_of_key_and_tenant_budgets_refuses_and_nothing_is_hel
         await limiter.admit(PRINCIPAL, Limits(), 0, plan(index, 200))
     assert TENANT_BUDGET in refused.value.message
     assert "organization" in refused.value.message
-    assert await redis.keys("gw:budget:*") == []
+    assert await redis.keys("gw:budget:*:*") == []
     reservation = plan(index, 50)
     await limiter.admit(PRINCIPAL, Limits(), 0, reservation)
     headers = reservation.headers()
@@ -334,3 +335,23 @@ async def test_without_redis_a_hard_budget_fails_closed_unless_told_otherwise(
             assert grant.reservation is None
     finally:
         await dead.aclose()
+
+
+async def test_without_the_counters_ready_sentinel_budgeted_requests_are_refused_not_overspent(
+    limiter: RateLimiter, plan: PlanFn, redis: aioredis.Redis
+) -> None:
+    # Redis restarted empty: the spend counters are gone, and so is the sentinel. A missing
+    # counter must not read as "nothing spent" then: 503 until accounting rebuilt them.
+    await redis.delete(COUNTERS_READY_KEY)
+    with pytest.raises(BudgetUnavailable) as refused:
+        await limiter.admit(PRINCIPAL, Limits(), 0, plan(budgets(key_limit=1_000_000), 100))
+    assert refused.value.status == 503
+    assert refused.value.code == "budget_unavailable"
+    assert [k async for k in redis.scan_iter(match="gw:budget:*:holds")] == []  # nothing held
+    fail_open = RateLimiter(redis, timeout_s=2.0, budget_timeout_s=5.0, budget_fail_open=True)
+    grant = await fail_open.admit(PRINCIPAL, Limits(), 0, plan(budgets(key_limit=1_000_000), 100))
+    assert grant.reservation is None  # served, unreserved, as BUDGET_FAIL_OPEN asks
+    await redis.set(COUNTERS_READY_KEY, "1")
+    assert (
+        await limiter.admit(PRINCIPAL, Limits(), 0, plan(budgets(key_limit=1_000_000), 100))
+    ).reservation is not None

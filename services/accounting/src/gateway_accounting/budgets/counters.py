@@ -20,7 +20,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
-from gateway_common.budget_holds import COUNTER_GRACE_S, RELEASE_HOLDS_LUA, budget_keys
+from gateway_common.budget_holds import COUNTER_GRACE_S, COUNTERS_READY_KEY, RELEASE_HOLDS_LUA, budget_keys
 
 from gateway_accounting.budgets.periods import BudgetPeriod
 
@@ -94,6 +94,14 @@ class BudgetCounters:
             return 0
         keys = [k for budget_id, start, _ in holds for k in budget_keys(budget_id, start).hold_keys]
         return int(await self._release(keys=keys, args=[hold_id for _, _, hold_id in holds]))
+
+    async def ready(self) -> bool:
+        """Whether the counters-ready sentinel is there (gone: Redis lost the counters)."""
+        return bool(await self._client.exists(COUNTERS_READY_KEY))
+
+    async def mark_ready(self) -> None:
+        """Set the sentinel: every hard budget's current counter is in Redis."""
+        await self._client.set(COUNTERS_READY_KEY, "1")
 
     async def ping(self) -> bool:
         """Whether Redis answers right now."""

@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 REDIS_ERRORS = (redis.exceptions.RedisError, OSError)
 
 
+# How often the counters-ready sentinel is looked for (a Redis restarted empty has lost it).
+_READY_CHECK_S = 1.0
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -98,9 +102,15 @@ class BudgetSettler:
         """Settle batches as they come, refresh and reconcile on their intervals, until stopped."""
         await self._database.wait_started()
         loop = asyncio.get_running_loop()
-        next_refresh = next_reconcile = 0.0
+        next_refresh = next_reconcile = next_ready_check = 0.0
         while not self._stopping.is_set():
             now = loop.time()
+            if now >= next_ready_check:
+                # Redis restarted empty lost the sentinel with the counters: rebuild at once
+                # (the proxies refuse budgeted requests until the sentinel is back).
+                next_ready_check = now + _READY_CHECK_S
+                if not await self._counters_ready():
+                    next_reconcile = now
             if now >= next_reconcile:
                 await self._guarded(self.reconcile, "reconcile")
                 next_reconcile = now + self._reconcile_s
@@ -193,11 +203,25 @@ class BudgetSettler:
                 log.warning("budget counters unavailable (Redis): %s; the reconcile will catch up", exc)
         return await period_spend(self._database.pool, budget, period)
 
+    async def _counters_ready(self) -> bool:
+        """Whether the counters-ready sentinel is in Redis (True when unknowable: no Redis)."""
+        if self._counters is None:
+            return True
+        try:
+            return await self._counters.ready()
+        except REDIS_ERRORS:
+            return True  # Redis is down: nothing to rebuild into yet; checked again in a second
+
     async def reconcile(self) -> None:
-        """Reload budgets, correct persistent counter drift, and check every budget's thresholds."""
+        """Reload budgets, correct persistent counter drift, and check every budget's thresholds.
+
+        When every counter was written, the counters-ready sentinel is set: the proxies then
+        trust a missing counter to mean "nothing spent yet in this period".
+        """
         pool = self._database.pool
         await self._book.refresh(pool)
         await self._alerts.resend_stale(self._clock())
+        all_written = self._counters is not None
         seen: set[str] = set()
         for budget in self._book.budgets:
             period = self.period_of(budget)
@@ -210,10 +234,16 @@ class BudgetSettler:
                 try:
                     await self._reconcile_counter(key, spent, period)
                 except REDIS_ERRORS as exc:
+                    all_written = False
                     self._metrics.errors.labels("redis").inc()
                     log.warning("budget reconcile cannot reach Redis: %s", exc)
             await self._alerts.check(budget, period, spent)
         self._drift = {k: v for k, v in self._drift.items() if k in seen}
+        if all_written and self._counters is not None:
+            try:
+                await self._counters.mark_ready()
+            except REDIS_ERRORS as exc:
+                log.warning("budget counters-ready sentinel not set (Redis): %s", exc)
 
     async def _reconcile_counter(self, key: str, spent: int, period: BudgetPeriod) -> None:
         assert self._counters is not None
