@@ -215,6 +215,10 @@ try {
   await page.getByLabel('Email address').fill('finance@example.com')
   await page.getByRole('button', { name: 'Add channel' }).click()
   await page.getByRole('cell', { name: 'finance', exact: true }).waitFor()
+  // "Send test" goes through accounting's real email sender: this stack has no SMTP relay, so the
+  // page must say the test alert was not delivered, and why.
+  await page.getByRole('button', { name: 'Send a test alert to finance' }).click()
+  await page.getByRole('status').filter({ hasText: 'Test alert to “finance” was not delivered: email alerts need ALERT_SMTP_HOST.' }).waitFor()
   await shot(page, 'budgets')
 
   // Edit the key's limits, rotate it (the successor is revealed once), revoke the old one.
@@ -238,6 +242,25 @@ try {
   await page.getByRole('button', { name: `Suspend ${tenant}` }).click()
   await page.getByRole('button', { name: `Reactivate ${tenant}` }).waitFor()
   expect((await page.locator('.badge', { hasText: 'suspended' }).count()) === 1, 'the tenant shows as suspended')
+
+  // Edit the model: context window and capabilities (its prices stay: usage was billed at them).
+  await go(page, '/models', 'Models')
+  await page.getByRole('button', { name: `Edit ${model}` }).click()
+  const modelEditor = page.getByRole('form', { name: `Edit model ${model}` })
+  await modelEditor.getByLabel('Context window (tokens)').fill('many')
+  await modelEditor.getByRole('button', { name: 'Save model' }).click()
+  await modelEditor.getByText('The context window must be a whole number from 1 to 100,000,000.').waitFor()
+  await modelEditor.getByLabel('Capabilities').fill('tools, vision')
+  await shot(page, 'model-edit')
+  await modelEditor.getByLabel('Context window (tokens)').fill('200000')
+  await modelEditor.getByRole('button', { name: 'Save model' }).click()
+  await page.getByRole('cell', { name: '200,000', exact: true }).waitFor()
+  await page.getByRole('cell', { name: 'tools, vision', exact: true }).waitFor()
+
+  // Platform settings: the default model entitlements of personal tenants (left as "every model").
+  await go(page, '/settings', 'Settings')
+  await page.getByLabel('Models personal tenants may use').waitFor()
+  await shot(page, 'settings')
 
   // Provider health: the route's deployment is listed with the health service's verdict.
   await go(page, '/health', 'Provider health')

@@ -5,7 +5,9 @@ priced model and a route, creates a tenant and an API key, and copies the key fr
 reveal. The test then calls the proxy with that key through the official openai SDK, waits until
 accounting has the request, and the browser must show it on the dashboard and exactly that
 request in the usage explorer and its CSV download. The browser then creates a user, makes them
-a member, edits, rotates and revokes the key, and signs in as that user: the key they create in
+a member, adds a budget and an alert channel and sends it a test alert (accounting's real sender
+answers; the page says why it was not delivered), edits, rotates and revokes the key, edits the
+model (a validation message first), opens the settings, and signs in as that user: the key they create in
 the user portal must work with the SDK and its request must show on "My usage". A reload must
 keep the session (the refresh cookie). Every page is saved to docs/screenshots/.
 """
@@ -35,7 +37,7 @@ SCREENSHOTS = REPO / "docs" / "screenshots"
 PAGES = (
     *("sign-in", "dashboard", "providers", "models", "routes", "tenants"),
     *("api-key-reveal", "api-keys", "api-key-edit", "usage-explorer", "audit-log", "users", "members"),
-    *("budgets", "provider-health"),
+    *("budgets", "model-edit", "settings", "provider-health"),
     *("my-key-reveal", "my-keys", "my-usage", "profile"),
 )
 

@@ -16,6 +16,7 @@ import { MyUsagePage } from './pages/MyUsage'
 import { ProfilePage } from './pages/Profile'
 import { ProvidersPage } from './pages/Providers'
 import { RoutesPage } from './pages/Routes'
+import { SettingsPage } from './pages/Settings'
 import { TenantsPage } from './pages/Tenants'
 import { UsersPage } from './pages/Users'
 
@@ -55,6 +56,7 @@ const ADMIN_NAV: NavSection = {
     { path: '/routes', label: 'Routes' },
     { path: '/health', label: 'Provider health' },
     { path: '/audit', label: 'Audit log' },
+    { path: '/settings', label: 'Settings' },
   ],
 }
 
@@ -80,6 +82,7 @@ const ROUTES: PageRoute[] = [
   { pattern: /^\/routes$/, audience: 'platform-admin', render: () => <RoutesPage /> },
   { pattern: /^\/health$/, audience: 'platform-admin', render: () => <HealthPage /> },
   { pattern: /^\/audit$/, audience: 'platform-admin', render: () => <AuditPage /> },
+  { pattern: /^\/settings$/, audience: 'platform-admin', render: () => <SettingsPage /> },
   { pattern: /^\/me\/keys$/, audience: 'everyone', render: () => <MyKeysPage /> },
   { pattern: /^\/me\/usage$/, audience: 'everyone', render: () => <MyUsagePage /> },
   { pattern: /^\/me$/, audience: 'everyone', render: () => <ProfilePage /> },

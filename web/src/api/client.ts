@@ -41,6 +41,13 @@ export type AlertChannel = Schemas['AlertChannel']
 export type AlertChannelCreate = Schemas['AlertChannelCreate']
 export type BudgetAlert = Schemas['BudgetAlert']
 export type DeploymentHealth = Schemas['DeploymentHealth']
+export type AlertChannelTestResult = Schemas['AlertChannelTestResult']
+export type ModelUpdate = Schemas['ModelUpdate']
+export type ProviderUpdate = Schemas['ProviderUpdate']
+export type RouteUpdate = Schemas['RouteUpdate']
+export type Deployment = Schemas['Deployment']
+export type DeploymentUpdate = Schemas['DeploymentUpdate']
+export type TenantUpdate = Schemas['TenantUpdate']
 
 /** An error answer of control: `{"error": {"code", "message", "details", "request_id"}}`. */
 export class ApiError extends Error {
@@ -215,6 +222,15 @@ export class ApiClient {
   setTenantStatus(tenantId: string, status: 'active' | 'suspended') {
     return this.request<Tenant>('PATCH', `/api/v1/tenants/${enc(tenantId)}`, { body: { status } })
   }
+  updateTenant(tenantId: string, body: TenantUpdate) {
+    return this.request<Tenant>('PATCH', `/api/v1/tenants/${enc(tenantId)}`, { body })
+  }
+  getDefaultModelEntitlements() {
+    return this.request<Schemas['DefaultEntitlements']>('GET', '/api/v1/settings/default-model-entitlements', {})
+  }
+  setDefaultModelEntitlements(models: string[]) {
+    return this.request<Schemas['DefaultEntitlements']>('PUT', '/api/v1/settings/default-model-entitlements', { body: { models } })
+  }
   listApiKeys(tenantId: string) {
     return this.request<Schemas['ApiKeyPage']>('GET', `/api/v1/tenants/${enc(tenantId)}/keys`, {
       query: { limit: 200 },
@@ -243,17 +259,29 @@ export class ApiClient {
   createModel(body: ModelCreate) {
     return this.request<Model>('POST', '/api/v1/models', { body })
   }
+  updateModel(modelId: string, body: ModelUpdate) {
+    return this.request<Model>('PATCH', `/api/v1/models/${enc(modelId)}`, { body })
+  }
   listProviders() {
     return this.request<Schemas['ProviderList']>('GET', '/api/v1/providers', {})
   }
   createProvider(body: ProviderCreate) {
     return this.request<Provider>('POST', '/api/v1/providers', { body })
   }
+  updateProvider(providerId: string, body: ProviderUpdate) {
+    return this.request<Provider>('PATCH', `/api/v1/providers/${enc(providerId)}`, { body })
+  }
   listRoutes() {
     return this.request<Schemas['RouteList']>('GET', '/api/v1/routes', {})
   }
   createRoute(body: RouteCreate) {
     return this.request<Route>('POST', '/api/v1/routes', { body })
+  }
+  updateRoute(routeId: string, body: RouteUpdate) {
+    return this.request<Route>('PATCH', `/api/v1/routes/${enc(routeId)}`, { body })
+  }
+  updateDeployment(routeId: string, deploymentId: string, body: DeploymentUpdate) {
+    return this.request<Deployment>('PATCH', `/api/v1/routes/${enc(routeId)}/deployments/${enc(deploymentId)}`, { body })
   }
   usageSummary(query: UsageQuery) {
     return this.request<UsageSummary>('GET', '/api/v1/usage/summary', { query })
@@ -275,6 +303,9 @@ export class ApiClient {
   }
   setAlertChannelEnabled(channelId: string, enabled: boolean) {
     return this.request<AlertChannel>('PATCH', `/api/v1/alert-channels/${enc(channelId)}`, { body: { enabled } })
+  }
+  sendTestAlert(channelId: string) {
+    return this.request<AlertChannelTestResult>('POST', `/api/v1/alert-channels/${enc(channelId)}/test`, {})
   }
   deleteAlertChannel(channelId: string) {
     return this.request<void>('DELETE', `/api/v1/alert-channels/${enc(channelId)}`, {})

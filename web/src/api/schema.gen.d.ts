@@ -54,6 +54,28 @@ export interface paths {
         patch: operations["updateAlertChannel"];
         trace?: never;
     };
+    "/api/v1/alert-channels/{channel_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test alert to an alert channel
+         * @description One clearly-marked test alert, sent now through the channel's webhook (signed, SSRF-guarded)
+         *     or email sender, paused channels included; 200 with `delivered` false and the reason when the
+         *     channel did not accept it, 503 when accounting is unreachable. Audited.
+         */
+        post: operations["sendTestAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/alerts": {
         parameters: {
             query?: never;
@@ -1040,6 +1062,11 @@ export interface components {
         AlertChannelList: {
             items: components["schemas"]["AlertChannel"][];
         };
+        /** AlertChannelTestResult */
+        AlertChannelTestResult: {
+            delivered: boolean;
+            error: string | null;
+        };
         /** AlertChannelUpdate */
         AlertChannelUpdate: {
             enabled?: boolean | null;
@@ -1842,6 +1869,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AlertChannel"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    sendTestAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannelTestResult"];
                 };
             };
             /** @description Bad request syntax or unsupported method */

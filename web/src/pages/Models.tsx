@@ -5,6 +5,8 @@ import { Field, FormError } from '../components/Field'
 import { AsyncView } from '../components/States'
 import { useAsync } from '../components/useAsync'
 import { formatMicroUsd, usdToMicro } from '../format'
+import type { Model } from '../api/client'
+import { ModelEditor } from './catalog/ModelEditor'
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/
 
@@ -67,13 +69,18 @@ export function ModelForm({ onCreated }: { onCreated: () => void }) {
 export function ModelsPage() {
   const api = useApi()
   const [state, reload] = useAsync(() => api.listModels(), [api])
+  const [editing, setEditing] = useState<Model | null>(null)
   return (
     <>
       <header className="page-header">
         <h1>Models</h1>
         <p>The catalogue clients can ask for, with the prices usage is billed at.</p>
       </header>
-      <ModelForm onCreated={reload} />
+      {editing ? (
+        <ModelEditor key={editing.id} model={editing} onCancel={() => setEditing(null)} onSaved={() => { setEditing(null); reload() }} />
+      ) : (
+        <ModelForm onCreated={reload} />
+      )}
       <AsyncView state={state} onRetry={reload}>
         {(list) => (
           <DataTable
@@ -87,7 +94,14 @@ export function ModelsPage() {
               { header: 'Context', cell: (m) => m.context_window?.toLocaleString('en-US') ?? '—', numeric: true },
               { header: 'Input / 1M', cell: (m) => formatMicroUsd(m.pricing.input_micro_usd_per_mtok), numeric: true },
               { header: 'Output / 1M', cell: (m) => formatMicroUsd(m.pricing.output_micro_usd_per_mtok), numeric: true },
+              { header: 'Capabilities', cell: (m) => (m.capabilities.length ? m.capabilities.join(', ') : '—') },
               { header: 'Status', cell: (m) => <span className={`badge badge-${m.enabled ? 'active' : 'disabled'}`}>{m.enabled ? 'enabled' : 'disabled'}</span> },
+              {
+                header: 'Actions',
+                cell: (m) => (
+                  <button type="button" className="button small secondary" onClick={() => setEditing(m)} aria-label={`Edit ${m.name}`}>Edit</button>
+                ),
+              },
             ]}
           />
         )}

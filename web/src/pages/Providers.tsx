@@ -5,6 +5,8 @@ import { Field, FormError } from '../components/Field'
 import { AsyncView } from '../components/States'
 import { useAsync } from '../components/useAsync'
 import { formatDate } from '../format'
+import type { Provider } from '../api/client'
+import { ProviderEditor } from './catalog/ProviderEditor'
 
 export function ProviderForm({ onCreated }: { onCreated: () => void }) {
   const api = useApi()
@@ -58,13 +60,18 @@ export function ProviderForm({ onCreated }: { onCreated: () => void }) {
 export function ProvidersPage() {
   const api = useApi()
   const [state, reload] = useAsync(() => api.listProviders(), [api])
+  const [editing, setEditing] = useState<Provider | null>(null)
   return (
     <>
       <header className="page-header">
         <h1>Providers</h1>
         <p>Upstream accounts the proxy calls. Credentials can be replaced but never read back.</p>
       </header>
-      <ProviderForm onCreated={reload} />
+      {editing ? (
+        <ProviderEditor key={editing.id} provider={editing} onCancel={() => setEditing(null)} onSaved={() => { setEditing(null); reload() }} />
+      ) : (
+        <ProviderForm onCreated={reload} />
+      )}
       <AsyncView state={state} onRetry={reload}>
         {(list) => (
           <DataTable
@@ -78,7 +85,14 @@ export function ProvidersPage() {
               { header: 'Base URL', cell: (p) => p.base_url ?? 'default' },
               { header: 'Credentials', cell: (p) => (p.has_credentials ? 'stored' : 'none') },
               { header: 'Status', cell: (p) => <span className={`badge badge-${p.enabled ? 'active' : 'disabled'}`}>{p.enabled ? 'enabled' : 'disabled'}</span> },
+              { header: 'Settings', cell: (p) => (Object.keys(p.settings).length ? Object.keys(p.settings).join(', ') : '—') },
               { header: 'Created', cell: (p) => formatDate(p.created_at) },
+              {
+                header: 'Actions',
+                cell: (p) => (
+                  <button type="button" className="button small secondary" onClick={() => setEditing(p)} aria-label={`Edit ${p.name}`}>Edit</button>
+                ),
+              },
             ]}
           />
         )}

@@ -1,6 +1,8 @@
 import { useState, type FormEvent } from 'react'
 import { useApi } from '../api/context'
-import type { Model, Provider } from '../api/client'
+import type { Deployment, Model, Provider, Route, RouteCreate } from '../api/client'
+import { DeploymentEditor } from './catalog/DeploymentEditor'
+import { RouteEditor, STRATEGIES } from './catalog/RouteEditor'
 import { DataTable } from '../components/DataTable'
 import { Field, FormError, SelectField } from '../components/Field'
 import { AsyncView } from '../components/States'
@@ -12,7 +14,7 @@ function RouteForm({ models, providers, onCreated }: { models: Model[]; provider
   const [provider, setProvider] = useState(providers[0]?.id ?? '')
   const [upstream, setUpstream] = useState('')
   const [weight, setWeight] = useState('1')
-  const [strategy, setStrategy] = useState<'weighted' | 'least_busy' | 'lowest_latency'>('weighted')
+  const [strategy, setStrategy] = useState<Route['strategy']>('weighted')
   const [errors, setErrors] = useState<Record<string, string | undefined>>({})
   const [failure, setFailure] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
@@ -39,7 +41,7 @@ function RouteForm({ models, providers, onCreated }: { models: Model[]; provider
     try {
       await api.createRoute({
         model,
-        strategy,
+        strategy: strategy as RouteStrategy,
         deployments: [{ provider_id: provider, upstream_model: upstream.trim(), weight: Number(weight) }],
       })
       setUpstream('')
@@ -59,8 +61,7 @@ function RouteForm({ models, providers, onCreated }: { models: Model[]; provider
         options={providers.map((p) => ({ value: p.id, label: p.name }))} />
       <Field label="Upstream model" value={upstream} onChange={(e) => setUpstream(e.target.value)} error={errors.upstream} placeholder="gpt-4o-mini-2024-07-18" />
       <Field label="Weight" inputMode="numeric" value={weight} onChange={(e) => setWeight(e.target.value)} error={errors.weight} />
-      <SelectField label="Strategy" value={strategy} onChange={(v) => setStrategy(v as typeof strategy)}
-        options={[{ value: 'weighted', label: 'Weighted' }, { value: 'least_busy', label: 'Least busy' }, { value: 'lowest_latency', label: 'Lowest latency' }]} />
+      <SelectField label="Strategy" value={strategy} onChange={setStrategy} options={STRATEGIES} />
       <div className="form-actions">
         <button className="button primary" type="submit" disabled={busy}>{busy ? 'Creating…' : 'Create route'}</button>
         <FormError message={failure} />
@@ -69,8 +70,13 @@ function RouteForm({ models, providers, onCreated }: { models: Model[]; provider
   )
 }
 
+type RouteStrategy = NonNullable<RouteCreate['strategy']>
+type Editing = { kind: 'route'; route: Route } | { kind: 'deployment'; route: Route; deployment: Deployment } | null
+
 export function RoutesPage() {
   const api = useApi()
+  const [editing, setEditing] = useState<Editing>(null)
+  const close = () => setEditing(null)
   const [state, reload] = useAsync(
     () => Promise.all([api.listRoutes(), api.listModels(), api.listProviders()]),
     [api],
@@ -86,7 +92,15 @@ export function RoutesPage() {
           const providerName = new Map(providers.items.map((p) => [p.id, p.name]))
           return (
             <>
-              <RouteForm models={models.items} providers={providers.items} onCreated={reload} />
+              {editing?.kind === 'route' && (
+                <RouteEditor key={editing.route.id} route={editing.route} models={models.items.map((m) => m.name)} onCancel={close} onSaved={() => { close(); reload() }} />
+              )}
+              {editing?.kind === 'deployment' && (
+                <DeploymentEditor key={editing.deployment.id} routeId={editing.route.id} deployment={editing.deployment}
+                  label={`${providerName.get(editing.deployment.provider_id) ?? editing.deployment.provider_id} → ${editing.deployment.upstream_model}`}
+                  onCancel={close} onSaved={() => { close(); reload() }} />
+              )}
+              {!editing && <RouteForm models={models.items} providers={providers.items} onCreated={reload} />}
               <DataTable
                 caption="Routes"
                 rows={routes.items}
@@ -94,7 +108,7 @@ export function RoutesPage() {
                 empty="No routes yet: requests for a model fail until it has one."
                 columns={[
                   { header: 'Model', cell: (r) => <code>{r.model}</code> },
-                  { header: 'Strategy', cell: (r) => r.strategy.replace('_', ' ') },
+                  { header: 'Strategy', cell: (r) => r.strategy.replaceAll('_', ' ') },
                   {
                     header: 'Deployments',
                     cell: (r) => (
@@ -102,13 +116,21 @@ export function RoutesPage() {
                         {r.deployments.map((d) => (
                           <li key={d.id}>
                             {providerName.get(d.provider_id) ?? d.provider_id} → <code>{d.upstream_model}</code>{' '}
-                            <span className="muted">weight {d.weight}, priority {d.priority}</span>
+                            <span className="muted">{deploymentSummary(d)}</span>{' '}
+                            <button type="button" className="button small secondary" onClick={() => setEditing({ kind: 'deployment', route: r, deployment: d })}
+                              aria-label={`Edit deployment ${providerName.get(d.provider_id) ?? d.provider_id} ${d.upstream_model} of ${r.model}`}>Edit</button>
                           </li>
                         ))}
                       </ul>
                     ),
                   },
                   { header: 'Fallbacks', cell: (r) => (r.fallback_models.length ? r.fallback_models.join(', ') : '—') },
+                  {
+                    header: 'Actions',
+                    cell: (r) => (
+                      <button type="button" className="button small secondary" onClick={() => setEditing({ kind: 'route', route: r })} aria-label={`Edit route ${r.model}`}>Edit route</button>
+                    ),
+                  },
                 ]}
               />
             </>
@@ -117,4 +139,13 @@ export function RoutesPage() {
       </AsyncView>
     </>
   )
+}
+
+/** A deployment's routing numbers in a few words. */
+function deploymentSummary(d: Deployment): string {
+  const parts = [`weight ${d.weight}`, `priority ${d.priority}`]
+  if (d.rpm_limit) parts.push(`${d.rpm_limit.toLocaleString('en-US')} rpm`)
+  if (d.tpm_limit) parts.push(`${d.tpm_limit.toLocaleString('en-US')} tpm`)
+  if (!d.enabled) parts.push('out of service')
+  return parts.join(', ')
 }

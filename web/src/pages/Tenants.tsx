@@ -7,6 +7,7 @@ import { AsyncView } from '../components/States'
 import { useAsync } from '../components/useAsync'
 import { useSubmit } from '../components/useSubmit'
 import { formatDate } from '../format'
+import { ModelListForm } from './catalog/ModelListForm'
 
 
 export function TenantForm({ onCreated }: { onCreated: (tenant: Tenant) => void }) {
@@ -44,9 +45,25 @@ export function TenantForm({ onCreated }: { onCreated: (tenant: Tenant) => void 
   )
 }
 
+/** Which models a tenant's keys may use (the tenant's limit on top of each key's own list). */
+function TenantModelsEditor({ tenant, onDone }: { tenant: Tenant; onDone: (saved: boolean) => void }) {
+  const api = useApi()
+  const [models, reload] = useAsync(() => api.listModels(), [api])
+  return (
+    <AsyncView state={models} onRetry={reload}>
+      {(list) => (
+        <ModelListForm title={`Models ${tenant.name} may use`} label="Allowed models" initial={tenant.allowed_models}
+          known={list.items.map((m) => m.name)} saveLabel="Save models" onCancel={() => onDone(false)}
+          save={async (chosen) => { await api.updateTenant(tenant.id, { allowed_models: chosen }); onDone(true) }} />
+      )}
+    </AsyncView>
+  )
+}
+
 export function TenantsPage() {
   const api = useApi()
   const [state, reload] = useAsync(() => api.listTenants({ limit: 200 }), [api])
+  const [editing, setEditing] = useState<Tenant | null>(null)
   const action = useSubmit()
   const toggle = async (tenant: Tenant) =>
     (await action.run(() => api.setTenantStatus(tenant.id, tenant.status === 'suspended' ? 'active' : 'suspended'))) && reload()
@@ -61,6 +78,8 @@ export function TenantsPage() {
       <FormError message={action.failure} />
       <AsyncView state={state} onRetry={reload}>
         {(page) => (
+          <>
+          {editing && <TenantModelsEditor key={editing.id} tenant={editing} onDone={(saved) => { setEditing(null); if (saved) reload() }} />}
           <DataTable
             caption="Tenants"
             rows={page.items}
@@ -87,6 +106,9 @@ export function TenantsPage() {
                     <a className="button small secondary" href={`#/tenants/${t.id}/budgets`} aria-label={`Budgets of ${t.name}`}>
                       Budgets
                     </a>
+                    <button type="button" className="button small secondary" onClick={() => setEditing(t)} aria-label={`Edit models of ${t.name}`}>
+                      Models
+                    </button>
                     <button type="button" className={`button small ${t.status === 'suspended' ? 'secondary' : 'danger'}`}
                       onClick={() => toggle(t)} aria-label={`${t.status === 'suspended' ? 'Reactivate' : 'Suspend'} ${t.name}`}>
                       {t.status === 'suspended' ? 'Reactivate' : 'Suspend'}
@@ -96,6 +118,7 @@ export function TenantsPage() {
               },
             ]}
           />
+          </>
         )}
       </AsyncView>
     </>

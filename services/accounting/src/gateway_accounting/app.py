@@ -34,6 +34,7 @@ from starlette.routing import Route
 
 from gateway_accounting.advisories import AdvisoryWatcher
 from gateway_accounting.alert_history import AlertHistoryReader
+from gateway_accounting.alerts.channel_check import ChannelChecker
 from gateway_accounting.alerts.dispatcher import AlertDispatcher, RetryPolicy
 from gateway_accounting.alerts.model import AlertSender
 from gateway_accounting.alerts.smtp import EmailSender, SmtpOptions
@@ -146,7 +147,10 @@ def build_state(settings: AccountingSettings) -> State:
     )
     grpc_server = GrpcServer(
         AccountingServicer(
-            UsageReader(database), BudgetStatusReader(book, settler), AlertHistoryReader(database)
+            UsageReader(database),
+            BudgetStatusReader(book, settler),
+            AlertHistoryReader(database),
+            ChannelChecker(database, senders),
         ),
         settings.accounting_host,
         settings.accounting_grpc_port,

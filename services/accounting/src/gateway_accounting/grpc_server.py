@@ -2,9 +2,10 @@
 
 Summaries and breakdowns are answered from the hourly rollup, the request log from the usage
 table (see `usage_reader`), budget status from Postgres (`budgets/status.py`), the alert history
-from `accounting.alert_deliveries` (`alert_history.py`). Errors map to
-status codes in one place, `_answer`:
+from `accounting.alert_deliveries` (`alert_history.py`), test alerts by `alerts/channel_check.py`.
+Errors map to status codes in one place, `_answer`:
 InvalidQuery -> INVALID_ARGUMENT (UNIMPLEMENTED for what is valid but not supported yet),
+ChannelNotFound -> NOT_FOUND, control's tables not in this database -> FAILED_PRECONDITION,
 Postgres unreachable -> UNAVAILABLE, anything else -> INTERNAL with the traceback logged.
 """
 
@@ -19,6 +20,8 @@ import grpc
 from gateway_proto.v1 import accounting_pb2, accounting_pb2_grpc
 
 from gateway_accounting.alert_history import AlertHistoryReader
+from gateway_accounting.alerts.channel_check import ChannelChecker, ChannelNotFound
+from gateway_accounting.budgets.control_catalog import ControlSchemaMissing
 from gateway_accounting.budgets.status import BudgetStatusReader
 from gateway_accounting.errors import InvalidQuery, is_transient_db_error
 from gateway_accounting.usage_query import UnsupportedQuery, parse_filter
@@ -38,12 +41,19 @@ def _now() -> datetime:
 
 
 class AccountingServicer(accounting_pb2_grpc.AccountingServiceServicer):
-    """Usage queries, budget status and the alert history."""
+    """Usage queries, budget status, the alert history and test alerts."""
 
-    def __init__(self, reader: UsageReader, budgets: BudgetStatusReader, alerts: AlertHistoryReader) -> None:
+    def __init__(
+        self,
+        reader: UsageReader,
+        budgets: BudgetStatusReader,
+        alerts: AlertHistoryReader,
+        checker: ChannelChecker,
+    ) -> None:
         self._reader = reader
         self._budgets = budgets
         self._alerts = alerts
+        self._checker = checker
 
     async def GetUsageSummary(
         self, request: accounting_pb2.GetUsageSummaryRequest, context: Context
@@ -93,6 +103,15 @@ class AccountingServicer(accounting_pb2_grpc.AccountingServiceServicer):
 
         return await _answer(context, "ListAlerts", answer)
 
+    async def SendTestAlert(
+        self, request: accounting_pb2.SendTestAlertRequest, context: Context
+    ) -> accounting_pb2.SendTestAlertResponse:
+        async def answer() -> accounting_pb2.SendTestAlertResponse:
+            result = await self._checker.send_test_alert(request.channel_id)
+            return accounting_pb2.SendTestAlertResponse(delivered=result.delivered, error=result.error)
+
+        return await _answer(context, "SendTestAlert", answer)
+
 
 def _page_size(requested: int) -> int:
     """The page size to use: the default for 0, at most MAX_PAGE_SIZE; negative is invalid."""
@@ -109,6 +128,10 @@ async def _answer(context: Context, method: str, answer: Callable[[], Awaitable[
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, str(exc))
     except InvalidQuery as exc:
         await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+    except ChannelNotFound as exc:
+        await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
+    except ControlSchemaMissing:
+        await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "control's tables are not in this database")
     except Exception as exc:
         if is_transient_db_error(exc):
             log.warning("%s: Postgres unavailable: %s", method, exc)

@@ -1,5 +1,5 @@
 """Budget alerts: signed webhooks to a real receiver on loopback, email to a real SMTP server,
-once per threshold and period, with the SSRF guard on by default."""
+once per threshold and period, with the SSRF guard on by default; test alerts over gRPC."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
 
+import grpc
 import pytest
 from aiosmtpd.controller import Controller
 from gateway_devstack.procs import free_port
+from gateway_proto.v1 import accounting_pb2, accounting_pb2_grpc
 
 SECRET = "whsec-test-0123456789"
 
@@ -266,3 +270,67 @@ async def test_email_alert_reaches_a_real_smtp_server_once(
     text = message.get_payload(decode=True).decode()
     assert str(budget_id) in text
     assert "$0.007500 of $0.010000" in text
+
+
+async def test_test_alert_reaches_a_webhook_signed_and_is_not_recorded(
+    db, control, settings_for, run_app, receiver, smtp_server
+):
+    inbox, port = smtp_server
+    webhook = await control.channel("webhook", receiver.url, settings=json.dumps({"secret": SECRET}))
+    email = await control.channel("email", "finance@example.com")
+    await db.execute("UPDATE control.alert_channels SET enabled = false WHERE id = $1", webhook)
+    settings = settings_for(
+        alert_webhook_allow_private=True,
+        alert_smtp_host="127.0.0.1",
+        alert_smtp_port=port,
+        alert_smtp_security="none",
+        alert_smtp_from="alerts@gateway.test",
+    )
+    async with run_app(settings) as (_app, state), _stub(settings) as stub:
+        await state.database.wait_started()
+        # A paused channel can still be checked: the test is what an admin does before enabling it.
+        answer = await stub.SendTestAlert(accounting_pb2.SendTestAlertRequest(channel_id=str(webhook)))
+        mailed = await stub.SendTestAlert(accounting_pb2.SendTestAlertRequest(channel_id=str(email)))
+        with pytest.raises(grpc.aio.AioRpcError) as missing:
+            await stub.SendTestAlert(accounting_pb2.SendTestAlertRequest(channel_id=str(uuid.uuid4())))
+    assert (answer.delivered, answer.error) == (True, "")
+    assert len(receiver.received) == 1
+    alert = _verify(receiver.received[0])
+    assert alert["type"] == "alert.test"
+    assert alert["test"] is True
+    assert alert["delivery_id"] == 0
+    assert (mailed.delivered, mailed.error) == (True, "")
+    [(_, rcpts, message)] = inbox.messages
+    assert rcpts == ["finance@example.com"]
+    assert message["Subject"].startswith("[TEST]")
+    assert "TEST ALERT" in message.get_payload(decode=True).decode()
+    assert missing.value.code() is grpc.StatusCode.NOT_FOUND
+    assert await _deliveries(db) == []  # nothing in the alert history
+
+
+async def test_test_alert_reports_the_ssrf_refusal_and_a_refusing_receiver(
+    db, control, settings_for, run_app, receiver
+):
+    guarded = await control.channel("webhook", receiver.url, settings=json.dumps({"secret": SECRET}))
+    settings = settings_for()
+    async with run_app(settings) as (_app, state), _stub(settings) as stub:
+        await state.database.wait_started()
+        refused = await stub.SendTestAlert(accounting_pb2.SendTestAlertRequest(channel_id=str(guarded)))
+    assert refused.delivered is False
+    assert "refused" in refused.error
+    assert "127.0.0.1" in refused.error
+    assert receiver.received == []
+
+    receiver.statuses = [403]
+    allowed = settings_for(alert_webhook_allow_private=True)
+    async with run_app(allowed) as (_app, state), _stub(allowed) as stub:
+        await state.database.wait_started()
+        answer = await stub.SendTestAlert(accounting_pb2.SendTestAlertRequest(channel_id=str(guarded)))
+    assert (answer.delivered, answer.error) == (False, "webhook refused the alert with 403")
+    assert len(receiver.received) == 1
+
+
+@asynccontextmanager
+async def _stub(settings) -> AsyncIterator[accounting_pb2_grpc.AccountingServiceStub]:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{settings.accounting_grpc_port}") as channel:
+        yield accounting_pb2_grpc.AccountingServiceStub(channel)

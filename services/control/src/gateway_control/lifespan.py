@@ -3,7 +3,8 @@
 Nothing here waits for a dependency: the pool, Redis and NATS connect in the background, so
 the service starts (and answers /readyz with 503) while any of them is down. Background tasks:
 
-- schema: migrations (retried until Postgres is reachable), then the bootstrap admin;
+- schema: migrations (retried until Postgres is reachable), then the bootstrap admin and the
+  bootstrap file (BOOTSTRAP_FILE or the `bootstrap:` section; an invalid one keeps control not-ready);
 - publisher: debounced ConfigSnapshot publishing (plus one at startup);
 - key records: the Redis reconciler.
 
@@ -30,6 +31,7 @@ from nats.aio.client import Client
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from gateway_control.bootstrap.run import apply_at_startup
 from gateway_control.clients.accounting import AccountingClient
 from gateway_control.clients.health import HealthClient
 from gateway_control.database import Database
@@ -149,6 +151,8 @@ async def prepare_schema(control: ControlState, stopping: asyncio.Event) -> None
         except psycopg.Error as exc:
             log.critical("the bootstrap admin cannot be created; control stays not-ready: %s", exc)
             return
+    if not await apply_at_startup(control, stopping):
+        return
     control.schema_ready.set()
     log.info("schema ready")
     control.publisher.request("startup")

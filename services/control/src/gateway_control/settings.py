@@ -12,7 +12,7 @@ import base64
 import binascii
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from gateway_common.settings import GatewaySettings, load_settings
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -35,6 +35,30 @@ def _decode_aes_key(value: SecretStr, name: str) -> SecretStr:
     if len(raw) != _AES_KEY_BYTES:
         raise ValueError(f"{name} must decode to {_AES_KEY_BYTES} bytes, got {len(raw)}")
     return value
+
+
+def _read_key_file(values: dict[str, Any], name: str, *, required: bool) -> None:
+    """Replace NAME_FILE by the file's content as NAME (exactly one of them; NAME only if required)."""
+    env, file_env = name.upper(), f"{name.upper()}_FILE"
+    path = values.get(f"{name}_file") or ""
+    given = values.get(name) or ""
+    if isinstance(given, SecretStr):
+        given = given.get_secret_value()
+    if path and given:
+        raise ValueError(f"{env} and {file_env} are both set; give exactly one of them")
+    if not path:
+        if required and not given:
+            raise ValueError(f"{env} (or {file_env}) is required")
+        return
+    try:
+        content = Path(str(path)).read_text().strip()
+    except OSError as exc:
+        raise ValueError(f"{file_env}: cannot read {path}: {exc.strerror}") from None
+    try:
+        _decode_aes_key(SecretStr(content), file_env)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (in {path})") from None
+    values[name] = content
 
 
 class OidcProviderSettings(BaseModel):
@@ -117,12 +141,27 @@ class ControlSettings(GatewaySettings):
     cors_allowed_origins: str = ""
 
     # base64 of 32 bytes: wraps the per-record data keys of secrets at rest; MASTER_KEY_ID names it.
-    master_key: SecretStr
+    # Required, unless MASTER_KEY_FILE is set instead (exactly one of the two).
+    master_key: SecretStr = SecretStr("")
+    # A file holding MASTER_KEY's value (base64 of 32 bytes; surrounding whitespace ignored), e.g. a
+    # mounted Kubernetes Secret; read once at startup.
+    master_key_file: str = ""
+    # The id stored with every record MASTER_KEY wraps; a rotation gives the new key a new id (mk2).
     master_key_id: Annotated[str, Field(min_length=1, max_length=64)] = "mk1"
     # The master key being retired during a rotation (base64 of 32 bytes; empty when none):
     # records still wrapped under it open until `python -m gateway_control rewrap` moves them.
     master_key_previous: SecretStr = SecretStr("")
+    # A file holding MASTER_KEY_PREVIOUS's value (at most one of the two).
+    master_key_previous_file: str = ""
+    # The id of MASTER_KEY_PREVIOUS (set both or neither; it must differ from MASTER_KEY_ID).
     master_key_previous_id: str = ""
+
+    # A YAML file of tenants, admins, API keys, providers, models and routes applied (idempotently)
+    # at every startup; the format is in services/control/README.md, "Bootstrap (GitOps)".
+    bootstrap_file: str = ""
+    # The same declarations inline: the `bootstrap:` mapping in the `control:` section of the YAML
+    # config (at most one of BOOTSTRAP and BOOTSTRAP_FILE).
+    bootstrap: dict[str, Any] = Field(default_factory=dict)
 
     # OpenID Connect identity providers for SSO (a YAML list, or JSON in the environment); each has
     # name, display_name, issuer, client_id, client_secret and the options in services/control/README.md.
@@ -159,6 +198,16 @@ class ControlSettings(GatewaySettings):
     default_budget_timezone: str = "UTC"
     default_budget_hard: bool = True
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_master_key_files(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        values = dict(data)
+        for name, required in (("master_key", True), ("master_key_previous", False)):
+            _read_key_file(values, name, required=required)
+        return values
+
     @field_validator("master_key")
     @classmethod
     def _master_key_is_aes256(cls, value: SecretStr) -> SecretStr:
@@ -191,6 +240,8 @@ class ControlSettings(GatewaySettings):
                 )
         self._check_master_keys()
         self._check_sso()
+        if self.bootstrap and self.bootstrap_file:
+            raise ValueError("BOOTSTRAP and BOOTSTRAP_FILE cannot both be set")
         if self.db_pool_min_size > self.db_pool_max_size:
             raise ValueError("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
         return self

@@ -1,6 +1,6 @@
 """A real gRPC AccountingService on loopback with canned answers, for control's API tests.
 
-Control's usage, request-log and alert-history endpoints (and the OpenAPI fuzz test) talk to it
+Control's usage, request-log, alert-history and test-alert endpoints (and the OpenAPI fuzz test) talk to it
 over gRPC exactly as they talk to the accounting service; it records what it was asked.
 """
 
@@ -42,6 +42,9 @@ class RecordingAccounting(accounting_pb2_grpc.AccountingServiceServicer):
         self.group_by: list[int] = []
         self.pages: list[tuple[int, str]] = []
         self.alert_requests: list[accounting_pb2.ListAlertsRequest] = []
+        self.test_alerts: list[str] = []
+        # What SendTestAlert answers: "" is delivered, anything else the sender's reason.
+        self.test_alert_error = ""
 
     async def GetUsageSummary(
         self, request: accounting_pb2.GetUsageSummaryRequest, context: Any
@@ -129,6 +132,14 @@ class RecordingAccounting(accounting_pb2_grpc.AccountingServiceServicer):
         )
         return accounting_pb2.ListAlertsResponse(
             alerts=[sent, pending], next_page_token="" if request.page_token else "p2"
+        )
+
+    async def SendTestAlert(
+        self, request: accounting_pb2.SendTestAlertRequest, context: Any
+    ) -> accounting_pb2.SendTestAlertResponse:
+        self.test_alerts.append(request.channel_id)
+        return accounting_pb2.SendTestAlertResponse(
+            delivered=not self.test_alert_error, error=self.test_alert_error
         )
 
 

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react'
-import type { AlertChannel, AlertChannelCreate } from '../../api/client'
+import type { AlertChannel, AlertChannelCreate, AlertChannelTestResult } from '../../api/client'
 import { useApi } from '../../api/context'
 import { DataTable } from '../../components/DataTable'
 import { Field, FormError, SelectField } from '../../components/Field'
@@ -29,7 +29,12 @@ export function AlertChannels({ tenantId }: { tenantId: string }) {
   const submit = useSubmit()
   const action = useSubmit()
   const set = (field: keyof typeof EMPTY) => (value: string) => setForm((f) => ({ ...f, [field]: value }))
+  const [tested, setTested] = useState<{ name: string; result: AlertChannelTestResult } | null>(null)
   const act = async (change: () => Promise<unknown>) => (await action.run(change)) && reload()
+  const sendTest = (c: AlertChannel) => {
+    setTested(null)
+    return action.run(async () => setTested({ name: c.name, result: await api.sendTestAlert(c.id) }))
+  }
 
   async function create(event: FormEvent) {
     event.preventDefault()
@@ -61,6 +66,7 @@ export function AlertChannels({ tenantId }: { tenantId: string }) {
         </div>
       </form>
       <FormError message={action.failure} />
+      <TestAlertOutcome tested={tested} />
       <AsyncView state={state} onRetry={reload}>
         {(list) => (
           <DataTable
@@ -80,6 +86,8 @@ export function AlertChannels({ tenantId }: { tenantId: string }) {
                   <div className="actions">
                     <button type="button" className="button small secondary" onClick={() => act(() => api.setAlertChannelEnabled(c.id, !c.enabled))}
                       aria-label={`${c.enabled ? 'Pause' : 'Enable'} ${c.name}`}>{c.enabled ? 'Pause' : 'Enable'}</button>
+                    <button type="button" className="button small secondary" onClick={() => sendTest(c)} disabled={action.busy}
+                      aria-label={`Send a test alert to ${c.name}`}>Send test</button>
                     <button type="button" className="button small danger" onClick={() => remove(c)} aria-label={`Delete ${c.name}`}>Delete</button>
                   </div>
                 ),
@@ -89,5 +97,18 @@ export function AlertChannels({ tenantId }: { tenantId: string }) {
         )}
       </AsyncView>
     </section>
+  )
+}
+
+/** What the last test alert did: the channel accepted it, or the sender's reason it did not. */
+export function TestAlertOutcome({ tested }: { tested: { name: string; result: AlertChannelTestResult } | null }) {
+  if (!tested) return null
+  const { name, result } = tested
+  return (
+    <p className={`notice ${result.delivered ? 'notice-ok' : 'notice-error'}`} role="status">
+      {result.delivered
+        ? `Test alert delivered to “${name}”.`
+        : `Test alert to “${name}” was not delivered: ${result.error ?? 'no reason given'}.`}
+    </p>
   )
 }

@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from 'react'
 import type { ApiKey } from '../../api/client'
 import { useApi } from '../../api/context'
-import { Field, FormError } from '../../components/Field'
+import { EditorActions } from '../../components/EditorActions'
+import { Field } from '../../components/Field'
 import { useSubmit } from '../../components/useSubmit'
 import { LimitFields } from './LimitFields'
 import { checkKeyFields, limitChanges, limitTexts, splitModels } from './limits'
@@ -35,11 +36,7 @@ export function KeyEditor({ apiKey, onSaved, onCancel }: { apiKey: ApiKey; onSav
       <label className="checkbox">
         <input type="checkbox" checked={disabled} onChange={(e) => setDisabled(e.target.checked)} /> Disabled (refused until enabled again)
       </label>
-      <div className="form-actions">
-        <button className="button primary" type="submit" disabled={busy}>{busy ? 'Saving…' : 'Save changes'}</button>
-        <button className="button secondary" type="button" onClick={onCancel}>Cancel</button>
-        <FormError message={failure} />
-      </div>
+      <EditorActions busy={busy} failure={failure} saveLabel="Save changes" onCancel={onCancel} />
     </form>
   )
 }

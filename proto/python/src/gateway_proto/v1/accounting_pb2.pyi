@@ -531,3 +531,51 @@ class ListAlertsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListAlertsResponse: _TypeAlias = ListAlertsResponse  # noqa: Y015
+
+@_typing.final
+class SendTestAlertRequest(_message.Message):
+    """SendTestAlertRequest asks for one clearly-marked test alert on one alert channel (paused
+    channels included), sent at once through the channel's real webhook or email sender.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANNEL_ID_FIELD_NUMBER: _builtins.int
+    channel_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        channel_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel_id", b"channel_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SendTestAlertRequest: _TypeAlias = SendTestAlertRequest  # noqa: Y015
+
+@_typing.final
+class SendTestAlertResponse(_message.Message):
+    """SendTestAlertResponse says whether the channel accepted the test alert, and why not."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELIVERED_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    delivered: _builtins.bool
+    error: _builtins.str
+    """Empty when delivered: the sender's reason otherwise (refused address, HTTP status, SMTP answer)."""
+    def __init__(
+        self,
+        *,
+        delivered: _builtins.bool = ...,
+        error: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivered", b"delivered", "error", b"error"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SendTestAlertResponse: _TypeAlias = SendTestAlertResponse  # noqa: Y015

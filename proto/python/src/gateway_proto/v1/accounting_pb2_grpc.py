@@ -60,6 +60,11 @@ class AccountingServiceStub:
                 request_serializer=gateway_dot_v1_dot_accounting__pb2.ListAlertsRequest.SerializeToString,
                 response_deserializer=gateway_dot_v1_dot_accounting__pb2.ListAlertsResponse.FromString,
                 _registered_method=True)
+        self.SendTestAlert = channel.unary_unary(
+                '/gateway.v1.AccountingService/SendTestAlert',
+                request_serializer=gateway_dot_v1_dot_accounting__pb2.SendTestAlertRequest.SerializeToString,
+                response_deserializer=gateway_dot_v1_dot_accounting__pb2.SendTestAlertResponse.FromString,
+                _registered_method=True)
 
 
 class AccountingServiceServicer:
@@ -96,6 +101,13 @@ class AccountingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SendTestAlert(self, request, context):
+        """One attempt, no retries, nothing recorded in the alert history; NOT_FOUND for an unknown channel.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccountingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -123,6 +135,11 @@ def add_AccountingServiceServicer_to_server(servicer, server):
                     servicer.ListAlerts,
                     request_deserializer=gateway_dot_v1_dot_accounting__pb2.ListAlertsRequest.FromString,
                     response_serializer=gateway_dot_v1_dot_accounting__pb2.ListAlertsResponse.SerializeToString,
+            ),
+            'SendTestAlert': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendTestAlert,
+                    request_deserializer=gateway_dot_v1_dot_accounting__pb2.SendTestAlertRequest.FromString,
+                    response_serializer=gateway_dot_v1_dot_accounting__pb2.SendTestAlertResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -261,6 +278,33 @@ class AccountingService:
             '/gateway.v1.AccountingService/ListAlerts',
             gateway_dot_v1_dot_accounting__pb2.ListAlertsRequest.SerializeToString,
             gateway_dot_v1_dot_accounting__pb2.ListAlertsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendTestAlert(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/gateway.v1.AccountingService/SendTestAlert',
+            gateway_dot_v1_dot_accounting__pb2.SendTestAlertRequest.SerializeToString,
+            gateway_dot_v1_dot_accounting__pb2.SendTestAlertResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -38,6 +38,8 @@ class AccountingServiceStub:
     ListRequests: _grpc.UnaryUnaryMultiCallable[_accounting_pb2.ListRequestsRequest, _accounting_pb2.ListRequestsResponse]
     GetBudgetStatus: _grpc.UnaryUnaryMultiCallable[_accounting_pb2.GetBudgetStatusRequest, _accounting_pb2.GetBudgetStatusResponse]
     ListAlerts: _grpc.UnaryUnaryMultiCallable[_accounting_pb2.ListAlertsRequest, _accounting_pb2.ListAlertsResponse]
+    SendTestAlert: _grpc.UnaryUnaryMultiCallable[_accounting_pb2.SendTestAlertRequest, _accounting_pb2.SendTestAlertResponse]
+    """One attempt, no retries, nothing recorded in the alert history; NOT_FOUND for an unknown channel."""
 
 @_typing.type_check_only
 class AccountingServiceAsyncStub(AccountingServiceStub):
@@ -49,6 +51,8 @@ class AccountingServiceAsyncStub(AccountingServiceStub):
     ListRequests: _aio.UnaryUnaryMultiCallable[_accounting_pb2.ListRequestsRequest, _accounting_pb2.ListRequestsResponse]  # type: ignore[assignment]
     GetBudgetStatus: _aio.UnaryUnaryMultiCallable[_accounting_pb2.GetBudgetStatusRequest, _accounting_pb2.GetBudgetStatusResponse]  # type: ignore[assignment]
     ListAlerts: _aio.UnaryUnaryMultiCallable[_accounting_pb2.ListAlertsRequest, _accounting_pb2.ListAlertsResponse]  # type: ignore[assignment]
+    SendTestAlert: _aio.UnaryUnaryMultiCallable[_accounting_pb2.SendTestAlertRequest, _accounting_pb2.SendTestAlertResponse]  # type: ignore[assignment]
+    """One attempt, no retries, nothing recorded in the alert history; NOT_FOUND for an unknown channel."""
 
 class AccountingServiceServicer(metaclass=_abc_1.ABCMeta):
     """AccountingService answers usage and budget questions from rollups, never slowing ingestion."""
@@ -87,5 +91,13 @@ class AccountingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _accounting_pb2.ListAlertsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_accounting_pb2.ListAlertsResponse, _abc.Awaitable[_accounting_pb2.ListAlertsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SendTestAlert(
+        self,
+        request: _accounting_pb2.SendTestAlertRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_accounting_pb2.SendTestAlertResponse, _abc.Awaitable[_accounting_pb2.SendTestAlertResponse]]:
+        """One attempt, no retries, nothing recorded in the alert history; NOT_FOUND for an unknown channel."""
 
 def add_AccountingServiceServicer_to_server(servicer: AccountingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

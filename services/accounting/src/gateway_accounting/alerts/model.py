@@ -34,11 +34,14 @@ class BudgetAlert:
     hard: bool
     period_start: datetime
     resets_at: datetime
+    # A test alert asked for from the console: no budget crossed anything (see alerts/channel_check.py).
+    test: bool = False
 
     def as_json(self, sent_at: datetime) -> dict[str, object]:
         """The alert as the JSON object a webhook receives (and an email describes)."""
         return {
-            "type": "budget.threshold_crossed",
+            "type": "alert.test" if self.test else "budget.threshold_crossed",
+            "test": self.test,
             "delivery_id": self.delivery_id,
             "budget_id": str(self.budget_id),
             "scope": self.scope,
@@ -56,6 +59,8 @@ class BudgetAlert:
 
     def summary(self) -> str:
         """One line for a human: which budget, how far, until when."""
+        if self.test:
+            return "TEST ALERT from Open Model Gateway: this channel works. No budget was crossed."
         return (
             f"Budget {self.budget_id} ({self.scope} {self.scope_id}) reached {self.threshold}% of its "
             f"{self.period} limit: {_usd(self.spent_micro_usd)} of {_usd(self.limit_micro_usd)}; "

@@ -46,7 +46,11 @@ class EmailSender:
         message = EmailMessage()
         message["From"] = opts.sender
         message["To"] = channel.target
-        message["Subject"] = f"Budget alert: {alert.threshold}% of the {alert.period} budget reached"
+        message["Subject"] = (
+            "[TEST] Budget alert channel check"
+            if alert.test
+            else f"Budget alert: {alert.threshold}% of the {alert.period} budget reached"
+        )
         payload = json.dumps(alert.as_json(datetime.now(UTC)), indent=2)
         message.set_content(f"{alert.summary()}\n\n{payload}\n")
         try:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from gateway_accounting.db.connection import Executor
+from gateway_accounting.db.connection import Executor, Record
 
 
 class ControlSchemaMissing(RuntimeError):
@@ -70,6 +70,12 @@ WHERE enabled
 ORDER BY id
 """
 
+_ALERT_CHANNEL = """
+SELECT id, tenant_id, name, kind, target, settings::text
+FROM control.alert_channels
+WHERE id = $1
+"""
+
 
 async def load_budgets(conn: Executor) -> list[Budget]:
     """Every budget control defines; raises ControlSchemaMissing without the control tables."""
@@ -105,17 +111,26 @@ async def load_alert_channels(conn: Executor) -> list[AlertChannel]:
         records = await conn.fetch(_ALERT_CHANNELS)
     except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError) as exc:
         raise ControlSchemaMissing(str(exc)) from exc
-    channels = []
-    for channel_id, tenant_id, name, kind, target, settings_text in records:
-        settings = json.loads(settings_text)
-        channels.append(
-            AlertChannel(
-                id=channel_id,
-                tenant_id=tenant_id,
-                name=name,
-                kind=kind,
-                target=target,
-                settings=settings if isinstance(settings, dict) else {},
-            )
-        )
-    return channels
+    return [_alert_channel(record) for record in records]
+
+
+async def load_alert_channel(conn: Executor, channel_id: uuid.UUID) -> AlertChannel | None:
+    """One alert channel, enabled or paused (a test alert may check a paused one); None if unknown."""
+    try:
+        record = await conn.fetchrow(_ALERT_CHANNEL, channel_id)
+    except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError) as exc:
+        raise ControlSchemaMissing(str(exc)) from exc
+    return None if record is None else _alert_channel(record)
+
+
+def _alert_channel(record: Record) -> AlertChannel:
+    channel_id, tenant_id, name, kind, target, settings_text = record
+    settings = json.loads(settings_text)
+    return AlertChannel(
+        id=channel_id,
+        tenant_id=tenant_id,
+        name=name,
+        kind=kind,
+        target=target,
+        settings=settings if isinstance(settings, dict) else {},
+    )

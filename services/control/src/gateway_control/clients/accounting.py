@@ -15,7 +15,7 @@ import grpc
 from gateway_proto.v1 import accounting_pb2, accounting_pb2_grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from gateway_control.errors import DependencyUnavailableError, InvalidInputError
+from gateway_control.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,14 @@ class AccountingClient:
         except grpc.aio.AioRpcError as exc:
             raise self._translate(exc) from exc
 
+    async def send_test_alert(self, channel_id: str) -> accounting_pb2.SendTestAlertResponse:
+        """Have accounting send one test alert to the channel: delivered, or the sender's reason."""
+        request = accounting_pb2.SendTestAlertRequest(channel_id=channel_id)
+        try:
+            return await self._stub.SendTestAlert(request, timeout=self._timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise self._translate(exc) from exc
+
     def _translate(self, exc: grpc.aio.AioRpcError) -> Exception:
         code = exc.code()
         if code in _UNAVAILABLE:
@@ -122,6 +130,8 @@ class AccountingClient:
             )
         if code is grpc.StatusCode.INVALID_ARGUMENT:
             return InvalidInputError(exc.details() or "accounting rejected the query")
+        if code is grpc.StatusCode.NOT_FOUND:
+            return NotFoundError(exc.details() or "accounting does not know it")
         log.error("accounting call failed: %s %s", code.name, exc.details())
         return DependencyUnavailableError("accounting", f"the accounting service failed ({code.name})")
 

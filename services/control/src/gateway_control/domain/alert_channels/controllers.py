@@ -6,12 +6,13 @@ import uuid
 
 from litestar import Controller, delete, get, patch, post
 from litestar.di import Provide
-from litestar.status_codes import HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from gateway_control.domain.alert_channels.schemas import (
     AlertChannel,
     AlertChannelCreate,
     AlertChannelList,
+    AlertChannelTestResult,
     AlertChannelUpdate,
 )
 from gateway_control.domain.alert_channels.services import AlertChannelService
@@ -23,7 +24,7 @@ from gateway_control.state import ControlState
 
 def provide_alert_channel_service(control: ControlState) -> AlertChannelService:
     """An AlertChannelService over the app's database."""
-    return AlertChannelService(control.db)
+    return AlertChannelService(control.db, control.accounting)
 
 
 class AlertChannelController(Controller):
@@ -100,6 +101,20 @@ class AlertChannelController(Controller):
     ) -> AlertChannel:
         """Name, target, secret (write-only) or enabled flag."""
         return await channels.update(actor, principal, channel_id, data)
+
+    @post(
+        "/alert-channels/{channel_id:uuid}/test",
+        operation_id="sendTestAlert",
+        summary="Send a test alert to an alert channel",
+        status_code=HTTP_200_OK,
+    )
+    async def send_test_alert(
+        self, channels: AlertChannelService, actor: Actor, principal: Principal, channel_id: uuid.UUID
+    ) -> AlertChannelTestResult:
+        """One clearly-marked test alert, sent now through the channel's webhook (signed, SSRF-guarded)
+        or email sender, paused channels included; 200 with `delivered` false and the reason when the
+        channel did not accept it, 503 when accounting is unreachable. Audited."""
+        return await channels.send_test_alert(actor, principal, channel_id)
 
     @delete(
         "/alert-channels/{channel_id:uuid}",

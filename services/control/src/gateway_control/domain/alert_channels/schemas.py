@@ -56,3 +56,11 @@ class AlertChannelList(msgspec.Struct):
     """Alert channels by name."""
 
     items: list[AlertChannel]
+
+
+class AlertChannelTestResult(msgspec.Struct):
+    """How a test alert went: `delivered`, or `error` with the sender's reason (refused address,
+    the webhook's HTTP status, the SMTP relay's answer)."""
+
+    delivered: bool
+    error: str | None

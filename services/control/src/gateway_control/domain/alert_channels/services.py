@@ -2,8 +2,10 @@
 
 A tenant's channels hear about its budgets; platform-wide channels (no tenant) hear about every
 budget. Tenant admins manage their tenant's channels, platform admins every channel; anyone else
-gets 404, as for an unknown id. The webhook secret is stored in the channel's settings (where
-accounting's webhook sender reads it), is write-only in the API, and is redacted from audit.
+gets 404, as for an unknown id. A test alert is sent by accounting (over gRPC) through the same
+sender real alerts use; asking for one is audited with its outcome. The webhook secret is stored
+in the channel's settings (where accounting's webhook sender reads it), is write-only in the API,
+and is redacted from audit.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import uuid
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from gateway_control.clients.accounting import AccountingClient
 from gateway_control.database import Database
 from gateway_control.db.tables import AlertChannel as AlertChannelRow
 from gateway_control.db.tables import JsonValue
@@ -25,6 +28,7 @@ from gateway_control.domain.alert_channels.schemas import (
     AlertChannel,
     AlertChannelCreate,
     AlertChannelList,
+    AlertChannelTestResult,
     AlertChannelUpdate,
 )
 from gateway_control.domain.audit.services import Actor, record
@@ -84,8 +88,9 @@ def authorize_channel(principal: Principal, tenant_id: uuid.UUID | None, channel
 class AlertChannelService:
     """Alert channel operations; each mutation is audited (accounting reloads channels itself)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, accounting: AccountingClient) -> None:
         self._db = db
+        self._accounting = accounting
 
     async def create(
         self, actor: Actor, tenant_id: uuid.UUID | None, data: AlertChannelCreate
@@ -146,6 +151,19 @@ class AlertChannelService:
                 conn, actor, "alert_channel.update", "alert_channel", channel_id, before=before, after=after
             )
         return after
+
+    async def send_test_alert(
+        self, actor: Actor, principal: Principal, channel_id: uuid.UUID
+    ) -> AlertChannelTestResult:
+        """Have accounting send one test alert through the channel's real sender (503 when down)."""
+        async with self._db.connection() as conn:
+            row = await AlertChannelRepository(conn).get(channel_id)
+        authorize_channel(principal, row.tenant_id, channel_id)
+        answer = await self._accounting.send_test_alert(str(channel_id))
+        result = AlertChannelTestResult(delivered=answer.delivered, error=answer.error or None)
+        async with self._db.transaction() as conn:
+            await record(conn, actor, "alert_channel.test", "alert_channel", channel_id, after=result)
+        return result
 
     async def delete(self, actor: Actor, principal: Principal, channel_id: uuid.UUID) -> None:
         """Delete a channel."""
