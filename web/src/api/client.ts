@@ -48,6 +48,8 @@ export type RouteUpdate = Schemas['RouteUpdate']
 export type Deployment = Schemas['Deployment']
 export type DeploymentUpdate = Schemas['DeploymentUpdate']
 export type TenantUpdate = Schemas['TenantUpdate']
+export type RateLimitDefaults = Schemas['RateLimitDefaults']
+export type RateLimitSet = Schemas['RateLimitSet']
 
 /** An error answer of control: `{"error": {"code", "message", "details", "request_id"}}`. */
 export class ApiError extends Error {
@@ -230,6 +232,12 @@ export class ApiClient {
   }
   setDefaultModelEntitlements(models: string[]) {
     return this.request<Schemas['DefaultEntitlements']>('PUT', '/api/v1/settings/default-model-entitlements', { body: { models } })
+  }
+  getRateLimitDefaults() {
+    return this.request<RateLimitDefaults>('GET', '/api/v1/settings/rate-limit-defaults', {})
+  }
+  setRateLimitDefaults(body: RateLimitDefaults) {
+    return this.request<RateLimitDefaults>('PUT', '/api/v1/settings/rate-limit-defaults', { body })
   }
   listApiKeys(tenantId: string) {
     return this.request<Schemas['ApiKeyPage']>('GET', `/api/v1/tenants/${enc(tenantId)}/keys`, {

@@ -575,6 +575,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/settings/rate-limit-defaults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rate-limit defaults
+         * @description The RPM / TPM / parallel defaults of keys and tenants (0: the proxy's own default).
+         */
+        get: operations["getRateLimitDefaults"];
+        /**
+         * Set rate-limit defaults
+         * @description Replace the defaults; the proxies apply them with the next config snapshot.
+         */
+        put: operations["setRateLimitDefaults"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tenants": {
         parameters: {
             query?: never;
@@ -617,7 +641,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change a tenant's status or model entitlements
+         * Change a tenant's status, model entitlements or rate limits
          * @description Platform admins only; a suspended tenant's keys stop working at the proxy at once.
          */
         patch: operations["updateTenant"];
@@ -1526,6 +1550,20 @@ export interface components {
                 [key: string]: string;
             } | null;
         };
+        /** RateLimitDefaults */
+        RateLimitDefaults: {
+            key_limits?: components["schemas"]["RateLimitSet"];
+            tenant_limits?: components["schemas"]["RateLimitSet"];
+        };
+        /** RateLimitSet */
+        RateLimitSet: {
+            /** @default 0 */
+            max_parallel?: number;
+            /** @default 0 */
+            rpm?: number;
+            /** @default 0 */
+            tpm?: number;
+        };
         /** ReadinessReport */
         ReadinessReport: {
             checks: {
@@ -1586,9 +1624,12 @@ export interface components {
             /** Format: uuid */
             id: string;
             is_personal: boolean;
+            max_parallel: number | null;
             name: string;
+            rpm_limit: number | null;
             /** @enum {string} */
             status: "active" | "suspended";
+            tpm_limit: number | null;
             /** Format: date-time */
             updated_at: string;
         };
@@ -1606,8 +1647,11 @@ export interface components {
         /** TenantUpdate */
         TenantUpdate: {
             allowed_models?: string[] | null;
+            max_parallel?: number | null;
+            rpm_limit?: number | null;
             /** @enum {null|string} */
             status?: "active" | "suspended" | null;
+            tpm_limit?: number | null;
         };
         /** UsageBreakdown */
         UsageBreakdown: {
@@ -3160,6 +3204,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DefaultEntitlements"];
+                };
+            };
+            /** @description Bad request syntax or unsupported method */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getRateLimitDefaults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitDefaults"];
+                };
+            };
+            /** @description Error (see the `code` for which) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    setRateLimitDefaults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RateLimitDefaults"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RateLimitDefaults"];
                 };
             };
             /** @description Bad request syntax or unsupported method */

@@ -8,6 +8,8 @@ import { useAsync } from '../components/useAsync'
 import { useSubmit } from '../components/useSubmit'
 import { formatDate } from '../format'
 import { ModelListForm } from './catalog/ModelListForm'
+import { TenantLimitsEditor } from './tenants/TenantLimitsEditor'
+import { limitSummary } from './keys/limits'
 
 
 export function TenantForm({ onCreated }: { onCreated: (tenant: Tenant) => void }) {
@@ -64,6 +66,7 @@ export function TenantsPage() {
   const api = useApi()
   const [state, reload] = useAsync(() => api.listTenants({ limit: 200 }), [api])
   const [editing, setEditing] = useState<Tenant | null>(null)
+  const [limiting, setLimiting] = useState<Tenant | null>(null)
   const action = useSubmit()
   const toggle = async (tenant: Tenant) =>
     (await action.run(() => api.setTenantStatus(tenant.id, tenant.status === 'suspended' ? 'active' : 'suspended'))) && reload()
@@ -80,6 +83,7 @@ export function TenantsPage() {
         {(page) => (
           <>
           {editing && <TenantModelsEditor key={editing.id} tenant={editing} onDone={(saved) => { setEditing(null); if (saved) reload() }} />}
+          {limiting && <TenantLimitsEditor key={limiting.id} tenant={limiting} onDone={(saved) => { setLimiting(null); if (saved) reload() }} />}
           <DataTable
             caption="Tenants"
             rows={page.items}
@@ -92,6 +96,7 @@ export function TenantsPage() {
                 cell: (t) => <span className={`badge badge-${t.status}`}>{t.status}</span>,
               },
               { header: 'Models', cell: (t) => (t.allowed_models.length ? t.allowed_models.join(', ') : 'all') },
+              { header: 'Limits', cell: (t) => limitSummary(t) },
               { header: 'Created', cell: (t) => formatDate(t.created_at) },
               {
                 header: 'Actions',
@@ -108,6 +113,9 @@ export function TenantsPage() {
                     </a>
                     <button type="button" className="button small secondary" onClick={() => setEditing(t)} aria-label={`Edit models of ${t.name}`}>
                       Models
+                    </button>
+                    <button type="button" className="button small secondary" onClick={() => setLimiting(t)} aria-label={`Edit limits of ${t.name}`}>
+                      Limits
                     </button>
                     <button type="button" className={`button small ${t.status === 'suspended' ? 'secondary' : 'danger'}`}
                       onClick={() => toggle(t)} aria-label={`${t.status === 'suspended' ? 'Reactivate' : 'Suspend'} ${t.name}`}>

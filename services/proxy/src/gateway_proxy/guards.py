@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import httpx
 import redis.asyncio as aioredis
 from gateway_common.redis import connect_redis
+from gateway_proto.v1.config_pb2 import RateLimits
 from gateway_proto.v1.pricing_pb2 import ModelPricing
 from gateway_proto.v1.usage_pb2 import UsageEvent
 from starlette.responses import Response
@@ -37,7 +38,14 @@ from gateway_proxy.auth import Principal
 from gateway_proxy.budget_index import BudgetIndex
 from gateway_proxy.budgets import BudgetPlanner, BudgetReleaser
 from gateway_proxy.idempotency import Claim, IdempotencyStore, StoredResponse
-from gateway_proxy.limits import BudgetUnavailable, Grant, Limits, RateLimiter, effective_limits
+from gateway_proxy.limits import (
+    BudgetUnavailable,
+    Grant,
+    Limits,
+    RateLimiter,
+    effective_limits,
+    with_snapshot_defaults,
+)
 from gateway_proxy.settings import ProxySettings
 from gateway_proxy.tokens import TokenEstimator
 
@@ -99,6 +107,8 @@ class Guards:
         self.idempotency = idempotency_store
         self._estimator = estimator
         self._defaults = defaults
+        # The defaults merged with the current snapshot's, kept until the snapshot changes.
+        self._merged: tuple[RateLimits, RateLimits, Limits] | None = None
         self._inflight: dict[int, _InFlight] = {}
         self._finishing: set[asyncio.Task[None]] = set()
 
@@ -113,11 +123,13 @@ class Guards:
         *,
         budgets: BudgetIndex | None = None,
         pricing: ModelPricing | None = None,
+        default_limits: tuple[RateLimits, RateLimits] | None = None,
     ) -> Response:
         """Serve one request through the guards; `forward` calls the provider.
 
         `context` is the request's RequestContext, the identity `observe_usage` is told.
         `budgets` (the snapshot's hard budgets) and the model's `pricing` enable reservations.
+        `default_limits` (the snapshot's key and tenant defaults) override the `DEFAULT_*` settings.
         """
         claim: Claim | None = None
         key = idempotency.read_key(headers)
@@ -130,7 +142,7 @@ class Guards:
             claim = found
         flight = _InFlight(grant=None, claim=claim, record_limit=self.idempotency.max_bytes)
         try:
-            limits = effective_limits(principal, self._defaults)
+            limits = effective_limits(principal, self._defaults_for(default_limits))
             reservation = None
             if self._planner is not None and budgets is not None and pricing is not None:
                 reservation = self._planner.plan(
@@ -154,6 +166,17 @@ class Guards:
             self._finish(flight)
             raise
         return GuardedResponse(response, flight, lambda: self._end(context, flight))
+
+    def _defaults_for(self, snapshot: tuple[RateLimits, RateLimits] | None) -> Limits:
+        """The defaults with the snapshot's merged in; merged once per snapshot, not per request."""
+        if snapshot is None:
+            return self._defaults
+        merged = self._merged
+        if merged is not None and merged[0] is snapshot[0] and merged[1] is snapshot[1]:
+            return merged[2]
+        limits = with_snapshot_defaults(self._defaults, *snapshot)
+        self._merged = (snapshot[0], snapshot[1], limits)
+        return limits
 
     def observe_usage(self, context: object, event: UsageEvent) -> None:
         """Forwarder hook: the request's usage event (actual tokens, error code) is known."""

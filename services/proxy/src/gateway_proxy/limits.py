@@ -10,7 +10,9 @@ The same admission call takes the request's hard-budget reservation when one app
 (`budgets.py`); refused, it raises QuotaExceeded, and without Redis it cannot fall back locally.
 
 Limits come from the KeyRecord (`key_limits`, `tenant_limits`); 0 there means "use the
-`DEFAULT_*` setting", a negative value means unlimited, and a `DEFAULT_*` of 0 is unlimited.
+default", a negative value means unlimited. The default of a field is control's rate-limit default
+from the snapshot (`default_key_limits`, `default_tenant_limits`) when non-zero, else the
+`DEFAULT_*` setting; a `DEFAULT_*` of 0 is unlimited.
 
 Redis outage policy: every call times out after `RATE_LIMIT_REDIS_TIMEOUT_S` (50 ms). A request
 whose call failed is decided by local buckets (`limits_local.py`) at limit ÷ `PROXY_REPLICAS`.
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 
 import redis.asyncio as aioredis
+from gateway_proto.v1.config_pb2 import RateLimits
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -108,6 +111,18 @@ def effective_limits(principal: Principal, defaults: Limits) -> Limits:
         tenant_rpm=pick(tenant.rpm, defaults.tenant_rpm),
         tenant_tpm=pick(tenant.tpm, defaults.tenant_tpm),
         tenant_parallel=pick(tenant.max_parallel, defaults.tenant_parallel),
+    )
+
+
+def with_snapshot_defaults(env: Limits, key: RateLimits, tenant: RateLimits) -> Limits:
+    """The defaults in force: the snapshot's (control's) where non-zero, else the `DEFAULT_*` ones."""
+    return Limits(
+        key_rpm=key.rpm or env.key_rpm,
+        key_tpm=key.tpm or env.key_tpm,
+        key_parallel=key.max_parallel or env.key_parallel,
+        tenant_rpm=tenant.rpm or env.tenant_rpm,
+        tenant_tpm=tenant.tpm or env.tenant_tpm,
+        tenant_parallel=tenant.max_parallel or env.tenant_parallel,
     )
 
 

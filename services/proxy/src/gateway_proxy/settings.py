@@ -82,7 +82,7 @@ class ProxySettings(GatewaySettings):
     usage_spool_dir: Path = Path(".run/usage-spool")
     usage_spool_max_bytes: int = Field(default=1024 * 1024 * 1024, ge=64 * 1024)
 
-    # Rate-limit defaults (enforced by the guards of issue 4; 0 = unlimited).
+    # Rate-limit fallbacks where neither the key/tenant nor control sets one (0 = unlimited).
     default_key_rpm: int = Field(default=0, ge=0)
     default_key_tpm: int = Field(default=0, ge=0)
     default_key_max_parallel: int = Field(default=0, ge=0)

@@ -148,6 +148,7 @@ describe('edit forms', () => {
       'GET /api/v1/settings/default-model-entitlements': [{ models: [] }],
       'GET /api/v1/models': [{ items: [MODEL] }],
       'PUT /api/v1/settings/default-model-entitlements': [{ models: ['demo'] }],
+      'GET /api/v1/settings/rate-limit-defaults': [{}],
     })
     renderWith(client, <SettingsPage />)
     const field = await screen.findByLabelText('Models personal tenants may use')

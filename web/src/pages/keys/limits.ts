@@ -36,8 +36,11 @@ export function checkKeyFields(name: string, limits: LimitTexts): { values: Reco
   return { values, errors: { ...errors, name: name.trim() ? undefined : 'A key needs a name, such as the app that will use it.' } }
 }
 
-/** A key's limits as form texts (empty for "the default"). */
-export function limitTexts(key: ApiKey): LimitTexts {
+/** The limit overrides of a key or a tenant (null: the default applies). */
+export type LimitOverrides = Pick<ApiKey, LimitName>
+
+/** A key's or tenant's limits as form texts (empty for "the default"). */
+export function limitTexts(key: LimitOverrides): LimitTexts {
   return {
     rpm_limit: key.rpm_limit?.toString() ?? '',
     tpm_limit: key.tpm_limit?.toString() ?? '',
@@ -46,7 +49,7 @@ export function limitTexts(key: ApiKey): LimitTexts {
 }
 
 /** For an update: control removes an override sent as 0, and keeps one that is omitted. */
-export function limitChanges(key: ApiKey, values: Record<LimitName, number | null>): Partial<Record<LimitName, number>> {
+export function limitChanges(key: LimitOverrides, values: Record<LimitName, number | null>): Partial<Record<LimitName, number>> {
   const changes: Partial<Record<LimitName, number>> = {}
   for (const { name } of LIMIT_FIELDS) {
     if (values[name] !== key[name]) changes[name] = values[name] ?? 0
@@ -55,7 +58,7 @@ export function limitChanges(key: ApiKey, values: Record<LimitName, number | nul
 }
 
 /** The key's own limits in a few words ("600 rpm · 8 parallel"), or "defaults". */
-export function limitSummary(key: ApiKey): string {
+export function limitSummary(key: LimitOverrides): string {
   const units: Record<LimitName, string> = { rpm_limit: 'rpm', tpm_limit: 'tpm', max_parallel: 'parallel' }
   const set = LIMIT_FIELDS.filter(({ name }) => key[name] !== null).map(({ name }) => `${key[name]} ${units[name]}`)
   return set.length ? set.join(' · ') : 'defaults'

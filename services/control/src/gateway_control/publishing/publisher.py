@@ -26,6 +26,7 @@ from gateway_common.sealing import DataPlaneKeys
 from gateway_control import metrics
 from gateway_control.database import Database
 from gateway_control.db import budgets, config_revisions, deployments, models, providers, routes
+from gateway_control.publishing.rate_limit_defaults import load_rate_limit_defaults
 from gateway_control.publishing.snapshot import CatalogRows, build_snapshot
 from gateway_control.publishing.snapshot_store import SnapshotStore
 from gateway_control.security.envelope import EnvelopeCipher
@@ -125,6 +126,7 @@ class ConfigPublisher:
                 routes=await routes.list_routes(conn),
                 providers=await providers.list_providers(conn),
                 budgets=await budgets.list_budgets(conn),
+                rate_limit_defaults=await load_rate_limit_defaults(conn),
             )
             snapshot = build_snapshot(
                 rows,

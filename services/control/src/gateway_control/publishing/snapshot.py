@@ -4,7 +4,8 @@ What the data plane gets: enabled models with pricing and timeouts, enabled depl
 provider is enabled and usable (weights, priority tiers, the provider account's RPM/TPM caps and
 their cost), routes with their strategy, deployment ids (priority order) and fallback models,
 providers with credentials re-sealed under the data-plane key (aad = provider id), and every
-budget (the proxy reserves against the hard ones). A
+budget (the proxy reserves against the hard ones), and the platform's rate-limit defaults for keys
+and tenants. A
 provider whose stored credentials cannot be opened is left out with its deployments, and an
 error is logged: one bad row must not stop every other change from reaching the data plane.
 """
@@ -25,6 +26,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from gateway_control.db.routes import ListRoutesRow
 from gateway_control.db.tables import Budget, Deployment, JsonValue, Model, Provider
+from gateway_control.publishing.rate_limit_defaults import LimitDefaults, to_proto
 from gateway_control.security.credentials import open_credentials
 from gateway_control.security.envelope import EnvelopeCipher, EnvelopeError
 
@@ -52,6 +54,8 @@ class CatalogRows:
     routes: list[ListRoutesRow]
     providers: list[Provider]
     budgets: list[Budget] = field(default_factory=list)
+    # The platform's rate-limit defaults (rate_limit_defaults.py): scope -> field -> value.
+    rate_limit_defaults: LimitDefaults = field(default_factory=dict)
 
 
 def model_pricing(model: Model) -> ModelPricing:
@@ -220,4 +224,6 @@ def build_snapshot(
         providers=providers,
         allow_unpriced_models=allow_unpriced_models,
         budgets=[_budget(b) for b in rows.budgets],
+        default_key_limits=to_proto(rows.rate_limit_defaults, "key"),
+        default_tenant_limits=to_proto(rows.rate_limit_defaults, "tenant"),
     )

@@ -81,6 +81,7 @@ def _handler(endpoint: Endpoint, read: BodyReader) -> Handler:
             lambda: state.forwarder.forward(job, context),
             budgets=config.budgets,
             pricing=model.pricing,
+            default_limits=(config.default_key_limits, config.default_tenant_limits),
         )
 
     handle.__name__ = endpoint.value

@@ -1,4 +1,4 @@
-"""Platform settings: the default model entitlements of personal tenants (platform admins only)."""
+"""Platform settings (platform admins only): default model entitlements and rate-limit defaults."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from litestar.di import Provide
 from gateway_control.database import Database
 from gateway_control.domain._types import ModelName
 from gateway_control.domain.audit.services import Actor, record
+from gateway_control.domain.settings.rate_limits import RateLimitDefaults, RateLimitDefaultsService
 from gateway_control.domain.tenants.personal import default_entitlements, set_default_entitlements
 from gateway_control.domain.tenants.services import check_models_exist
 from gateway_control.publishing.key_cache import KeyRecordPublisher
@@ -62,13 +63,21 @@ def provide_entitlement_service(control: ControlState) -> EntitlementService:
     return EntitlementService(control.db, control.key_records)
 
 
+def provide_rate_limit_defaults(control: ControlState) -> RateLimitDefaultsService:
+    """A RateLimitDefaultsService over the app's database and config publisher."""
+    return RateLimitDefaultsService(control.db, control.publisher)
+
+
 class SettingsController(Controller):
     """Platform-wide defaults."""
 
     path = "/settings"
     tags = ["settings"]
     guards = [require_platform_admin]
-    dependencies = {"entitlements": Provide(provide_entitlement_service, sync_to_thread=False)}
+    dependencies = {
+        "entitlements": Provide(provide_entitlement_service, sync_to_thread=False),
+        "rate_limits": Provide(provide_rate_limit_defaults, sync_to_thread=False),
+    }
 
     @get(
         "/default-model-entitlements",
@@ -89,3 +98,15 @@ class SettingsController(Controller):
     ) -> DefaultEntitlements:
         """Replace the defaults; every personal tenant (and its keys' records) follows at once."""
         return await entitlements.put(actor, data)
+
+    @get("/rate-limit-defaults", operation_id="getRateLimitDefaults", summary="Rate-limit defaults")
+    async def get_rate_limit_defaults(self, rate_limits: RateLimitDefaultsService) -> RateLimitDefaults:
+        """The RPM / TPM / parallel defaults of keys and tenants (0: the proxy's own default)."""
+        return await rate_limits.get()
+
+    @put("/rate-limit-defaults", operation_id="setRateLimitDefaults", summary="Set rate-limit defaults")
+    async def set_rate_limit_defaults(
+        self, rate_limits: RateLimitDefaultsService, actor: Actor, data: RateLimitDefaults
+    ) -> RateLimitDefaults:
+        """Replace the defaults; the proxies apply them with the next config snapshot."""
+        return await rate_limits.put(actor, data)

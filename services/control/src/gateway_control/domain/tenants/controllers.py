@@ -65,7 +65,7 @@ class TenantController(Controller):
     @patch(
         "/{tenant_id:uuid}",
         operation_id="updateTenant",
-        summary="Change a tenant's status or model entitlements",
+        summary="Change a tenant's status, model entitlements or rate limits",
         guards=[require_tenant_role(None)],
     )
     async def update_tenant(

@@ -59,3 +59,14 @@ class TenantRepository:
         if row is None:
             raise NotFoundError(f"tenant {tenant_id} does not exist")
         return row
+
+    async def set_limits(
+        self, tenant_id: uuid.UUID, rpm: int | None, tpm: int | None, parallel: int | None
+    ) -> Tenant:
+        """Replace a tenant's rate-limit overrides (None inherits the defaults)."""
+        row = await queries.update_tenant_limits(
+            self._conn, id=tenant_id, rpm_limit=rpm, tpm_limit=tpm, max_parallel=parallel
+        )
+        if row is None:
+            raise NotFoundError(f"tenant {tenant_id} does not exist")
+        return row

@@ -1,4 +1,4 @@
-"""Tenant use cases: create, list, read, change status and entitlements (re-publishing its keys)."""
+"""Tenant use cases: create, list, read, change status, entitlements and limits (re-publishing keys)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ def to_tenant(row: TenantRow) -> Tenant:
         status=status,
         is_personal=row.is_personal,
         allowed_models=row.allowed_models,
+        rpm_limit=row.rpm_limit,
+        tpm_limit=row.tpm_limit,
+        max_parallel=row.max_parallel,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -43,6 +46,13 @@ async def check_models_exist(conn: Connection, models: list[str], param: str) ->
         if await model_queries.get_model_by_name(conn, name=name) is None:
             raise InvalidInputError(f"model {name!r} does not exist", details={"param": param})
     return names
+
+
+def _override(requested: int | None, current: int | None) -> int | None:
+    """The stored override: unchanged when not requested, None (inherit) for 0."""
+    if requested is None:
+        return current
+    return requested or None
 
 
 class TenantService:
@@ -88,7 +98,7 @@ class TenantService:
             return to_tenant(await TenantRepository(conn).get(tenant_id))
 
     async def update(self, actor: Actor, tenant_id: uuid.UUID, data: TenantUpdate) -> Tenant:
-        """Change a tenant's status and/or entitlements; its key records are rewritten at once.
+        """Change a tenant's status, entitlements or limits; its key records are rewritten at once.
 
         The rewrite also happens when nothing changed, so repeating a request whose publication
         failed repairs it.
@@ -102,6 +112,13 @@ class TenantService:
             if data.allowed_models is not None:
                 models = await check_models_exist(conn, data.allowed_models, "allowed_models")
                 row = await repo.set_allowed_models(tenant_id, models)
+            if data.changes_limits:
+                row = await repo.set_limits(
+                    tenant_id,
+                    _override(data.rpm_limit, before.rpm_limit),
+                    _override(data.tpm_limit, before.tpm_limit),
+                    _override(data.max_parallel, before.max_parallel),
+                )
             after = before if row is None else to_tenant(row)
             await record(conn, actor, "tenant.update", "tenant", tenant_id, before=before, after=after)
         await self._key_records.publish_tenant(tenant_id)
