@@ -12,6 +12,7 @@ from pathlib import Path
 import openai
 import psutil
 import pytest
+from gateway_devstack.procs import interruptible
 from gateway_devstack.seed import ControlClient
 
 
@@ -25,7 +26,9 @@ def _launch(root: Path, env_file: Path) -> subprocess.Popen[bytes]:
     argv = [sys.executable, "-m", "gateway_devstack", "dev", "--root", str(root), "--env-file", str(env_file)]
     # Output goes to a file: a pipe nobody reads would fill up and block the launcher.
     with (env_file.parent / "launcher.log").open("ab") as log:
-        return subprocess.Popen([*argv, "--free-ports"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [*argv, "--free-ports"], env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=interruptible
+        )
 
 
 def _wait_for_env(proc: subprocess.Popen[bytes], env_file: Path, timeout: float = 120) -> dict[str, str]:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gateway_devstack.procs import child_pids, pid_alive
+from gateway_devstack.procs import child_pids, interruptible, pid_alive
 from gateway_devstack.roots import temporary_root
 from gateway_devstack.state import read_state
 
@@ -52,6 +52,7 @@ def launcher(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
             env=_launcher_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            preexec_fn=interruptible,
         )
         try:
             yield proc, root

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from gateway_devstack.procs import pid_alive
+from gateway_devstack.procs import interruptible, pid_alive
 
 INNER_TEST = textwrap.dedent(
     """
@@ -48,6 +48,7 @@ def test_the_session_stack_dies_with_the_session(tmp_path: Path, end: str, exit_
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        preexec_fn=interruptible,
     )
     report: dict[str, object] = {}
     try:

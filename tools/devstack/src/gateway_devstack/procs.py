@@ -169,3 +169,13 @@ def child_pids(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             children.append(int(entry.name))
     return children
+
+
+def interruptible() -> None:
+    """A `preexec_fn` giving the child SIGINT's default disposition, as in a terminal.
+
+    A command started as a background job of a non-interactive shell (`cmd &`, CI runners,
+    nohup) inherits SIGINT ignored, and so would every process it starts; Python then installs
+    no KeyboardInterrupt handler. Tests that press Ctrl-C on a launcher start it with this.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
