@@ -481,10 +481,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-# Cell outcomes, worst last: a cell shows the worst outcome of its tests. `pending` is an
-# expected failure (strict xfail): the library side is done, the proxy does not call it yet.
-PASS, PENDING, FAIL = "pass", "pending", "FAIL"
-_SEVERITY = {PASS: 0, PENDING: 1, FAIL: 2}
+# Cell outcomes: a cell passes only if every test of it passed.
+PASS, FAIL = "pass", "FAIL"
 
 
 class MatrixRecorder:
@@ -498,12 +496,12 @@ class MatrixRecorder:
         cells = [value for name, value in report.user_properties if name == "conformance"]
         if not cells or (report.when != "call" and report.passed):
             return
-        outcome = PASS if report.passed else PENDING if hasattr(report, "wasxfail") else FAIL
+        outcome = PASS if report.passed else FAIL
         for adapter, capability in cells:
             key = (str(adapter), str(capability))
-            # A cell passes only if every test of it passed (a failure anywhere wins).
-            current = self.results.get(key, PASS)
-            self.results[key] = max(current, outcome, key=_SEVERITY.__getitem__)
+            # A failure anywhere wins.
+            if self.results.get(key, PASS) == PASS:
+                self.results[key] = outcome
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.target or not self.results:
@@ -523,7 +521,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def render_matrix(results: dict[tuple[str, str], str]) -> str:
-    """A Markdown table: one row per adapter, one column per capability (pass / pending / FAIL / -)."""
+    """A Markdown table: one row per adapter, one column per capability (pass / FAIL / -)."""
     adapters = [
         case.name for case in (*ADAPTERS, *EXCHANGE_ADAPTERS) if any(a == case.name for a, _ in results)
     ]

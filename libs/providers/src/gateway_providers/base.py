@@ -8,6 +8,7 @@ and parses what the upstream sends back (`ParsedResponse`, `StreamEvent`s or a
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, Protocol, runtime_checkable
@@ -161,6 +162,33 @@ _KIND_BY_STATUS: Final[Mapping[int, ErrorKind]] = {
 }
 
 
+# Codes and message wording that name the two request faults a fallback alias may cure.
+_CONTEXT_CODES: Final = frozenset({"context_length_exceeded", "string_above_max_length"})
+_CONTEXT_WORDING: Final = re.compile(
+    r"context[_ ]length|maximum context|context window|context limit|prompt is too long"
+    r"|input is too long|too many (?:input )?tokens|input token count.*exceeds"
+    r"|must have less than \d+ tokens",
+    re.IGNORECASE,
+)
+_POLICY_CODES: Final = frozenset(
+    {"content_policy_violation", "content_filter", "responsibleaipolicyviolation", "invalid_prompt"}
+)
+_POLICY_WORDING: Final = re.compile(
+    r"content (?:management )?polic|content filter|usage polic|safety system|responsible ?ai",
+    re.IGNORECASE,
+)
+
+
+def classify_request_error(code: str | None, message: str | None) -> ErrorKind | None:
+    """`context_window_exceeded` or `content_policy` when a 4xx's code or message says so, else None."""
+    lowered = (code or "").lower()
+    if lowered in _CONTEXT_CODES or _CONTEXT_WORDING.search(message or ""):
+        return ErrorKind.CONTEXT_WINDOW_EXCEEDED
+    if lowered in _POLICY_CODES or _POLICY_WORDING.search(message or ""):
+        return ErrorKind.CONTENT_POLICY
+    return None
+
+
 def kind_for_status(status: int) -> ErrorKind:
     """The default `ErrorKind` of an HTTP status (4xx invalid request, 5xx server error)."""
     kind = _KIND_BY_STATUS.get(status)
@@ -199,7 +227,10 @@ class ProviderError(Exception):
         self.param = param
         self.retryable = retryable
         self.retry_after_s = retry_after_s
-        self.kind = kind or kind_for_status(status)
+        # Without an explicit kind: a 4xx whose code or message names a context-window or
+        # content-policy refusal is that (routing falls back to another alias), else by status.
+        request_fault = classify_request_error(code, message) if 400 <= status < 500 else None
+        self.kind = kind or request_fault or kind_for_status(status)
 
     def to_body(self) -> bytes:
         """Render as OpenAI's error JSON: `{"error": {"message", "type", "param", "code"}}`."""

@@ -44,7 +44,7 @@ from typing import Final
 
 import orjson
 
-from gateway_providers.base import ErrorKind, ProviderError
+from gateway_providers.base import ErrorKind, ProviderError, classify_request_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,22 +79,6 @@ STATUS_RULES: Final[Mapping[int, StatusRule]] = {
     504: StatusRule(504, "timeout_error", retryable=True, kind=ErrorKind.TIMEOUT),
 }
 
-# Codes and message wording that name the two request faults a fallback alias may cure.
-_CONTEXT_CODES: Final = frozenset({"context_length_exceeded", "string_above_max_length"})
-_CONTEXT_WORDING: Final = re.compile(
-    r"context[_ ]length|maximum context|context window|context limit|prompt is too long"
-    r"|input is too long|too many (?:input )?tokens|input token count.*exceeds"
-    r"|must have less than \d+ tokens",
-    re.IGNORECASE,
-)
-_POLICY_CODES: Final = frozenset(
-    {"content_policy_violation", "content_filter", "responsibleaipolicyviolation", "invalid_prompt"}
-)
-_POLICY_WORDING: Final = re.compile(
-    r"content (?:management )?polic|content filter|usage polic|safety system|responsible ?ai",
-    re.IGNORECASE,
-)
-
 
 def rule_for_status(status: int) -> StatusRule:
     """Return the rule for `status`, falling back by class for statuses not in the table."""
@@ -104,16 +88,6 @@ def rule_for_status(status: int) -> StatusRule:
     if 400 <= status < 500:
         return StatusRule(status, "invalid_request_error", retryable=False, kind=_INVALID)
     return StatusRule(502, "server_error", retryable=True, kind=ErrorKind.SERVER_ERROR)
-
-
-def classify_request_error(code: str | None, message: str | None) -> ErrorKind | None:
-    """`context_window_exceeded` or `content_policy` when a 4xx's code or message says so, else None."""
-    lowered = (code or "").lower()
-    if lowered in _CONTEXT_CODES or _CONTEXT_WORDING.search(message or ""):
-        return ErrorKind.CONTEXT_WINDOW_EXCEEDED
-    if lowered in _POLICY_CODES or _POLICY_WORDING.search(message or ""):
-        return ErrorKind.CONTENT_POLICY
-    return None
 
 
 def error_from_response(

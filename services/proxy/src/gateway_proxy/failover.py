@@ -18,7 +18,7 @@ import random
 from dataclasses import dataclass
 from enum import Enum
 
-from gateway_providers import ProviderError
+from gateway_providers import ErrorKind, ProviderError
 
 from gateway_proxy.errors import GatewayError
 
@@ -33,16 +33,8 @@ class Verdict(Enum):
 
 # Upstream client-error statuses that blame the deployment, not the request.
 _DEPLOYMENT_STATUSES = frozenset({401, 403, 404, 408, 409, 429})
-# Error codes (OpenAI's, and what the adapters translate others' to) that mean "try another model".
-FALLBACK_CODES = frozenset(
-    {
-        "context_length_exceeded",
-        "context_window_exceeded",
-        "content_policy",
-        "content_policy_violation",
-        "content_filter",
-    }
-)
+# Refusals of the request on this model that another model alias may serve.
+_FALLBACK_KINDS = frozenset({ErrorKind.CONTEXT_WINDOW_EXCEEDED, ErrorKind.CONTENT_POLICY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +53,12 @@ class AttemptFailure:
 
 def classify_provider_error(error: ProviderError, gateway_error: GatewayError) -> AttemptFailure:
     """The routing meaning of an upstream error response (or an error event before the first byte)."""
-    kind = getattr(error, "kind", None)
-    kind_name = str(getattr(kind, "value", kind)) if kind is not None else None
-    if error.code in FALLBACK_CODES or kind_name in FALLBACK_CODES:
+    if error.kind in _FALLBACK_KINDS:
         return AttemptFailure(
             gateway_error, Verdict.FALLBACK_MODEL, retry_same=False, blames_deployment=False
         )
     status = error.status
-    if kind_name == "authentication":  # the provider refused our credentials: another account may work
+    if error.kind is ErrorKind.AUTHENTICATION:  # our credentials refused: another account may work
         return AttemptFailure(gateway_error, Verdict.NEXT_DEPLOYMENT, retry_same=False)
     if status >= 500 or error.retryable:
         return AttemptFailure(
