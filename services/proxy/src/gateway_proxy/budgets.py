@@ -178,7 +178,7 @@ class BudgetPlanner:
         self._hold_ttl_ms = int(hold_ttl_s * 1000)
         self._clock = clock
 
-    def plan(
+    async def plan(
         self,
         budgets: BudgetIndex,
         key_id: str,
@@ -187,7 +187,10 @@ class BudgetPlanner:
         endpoint: str,
         body: Mapping[str, object],
     ) -> Reservation | None:
-        """The reservation this request needs, or None when no hard budget applies."""
+        """The reservation this request needs, or None when no hard budget applies.
+
+        Async only to await the token estimator's first load, and only when a budget applies.
+        """
         applicable = budgets.applicable(key_id, tenant_id)
         if not applicable:
             return None
@@ -203,6 +206,7 @@ class BudgetPlanner:
             charges.append(BudgetCharge(budget, period, keys))
         if not charges:
             return None
+        await self._estimator.ready()
         amount = max_cost_micro_usd(
             pricing, self._estimator.prompt_tokens(body), self._output_tokens(endpoint, body)
         )

@@ -53,7 +53,7 @@ from gateway_proxy.relay import SSERelayResponse, StreamOutcome, StreamStart, St
 from gateway_proxy.router import Router
 from gateway_proxy.runtime import DeploymentRuntime, ModelRuntime, RuntimeConfig
 from gateway_proxy.tokens import TokenEstimator
-from gateway_proxy.upstream import build_httpx_request, transport_error
+from gateway_proxy.upstream import SendOptions, Upstream, UpstreamLabels, transport_error
 from gateway_proxy.usage import UsageRecord, build_usage_event
 from gateway_proxy.usage_publisher import UsagePublisher
 
@@ -61,6 +61,8 @@ log = logging.getLogger(__name__)
 
 # An upstream error body is read for its message only; a larger one is cut off here.
 _MAX_ERROR_BODY = 64 * 1024
+# STS and OAuth token requests (provider credentials).
+_TOKEN_REQUEST = SendOptions(connect_s=10.0, read_s=30.0)
 # Endpoints whose success body is relayed chunk by chunk rather than read whole.
 _BINARY_STREAMED = frozenset({Endpoint.AUDIO_SPEECH})
 # Stream-start failures that are timeouts (504) rather than broken upstreams (502).
@@ -101,11 +103,11 @@ class _Call:
 
 
 class Forwarder:
-    """Sends jobs upstream over the shared httpx client and records their usage."""
+    """Sends jobs upstream over the shared connection pool and records their usage."""
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        upstream: Upstream,
         publisher: UsagePublisher,
         metrics: ProxyMetrics,
         router: Router,
@@ -114,7 +116,7 @@ class Forwarder:
         estimator: TokenEstimator | None = None,
         usage_observer: UsageObserver | None = None,
     ) -> None:
-        self._client = client
+        self._upstream = upstream
         self._estimator = estimator or TokenEstimator()
         # The guards (issue 4) learn each request's actual usage: TPM reconciliation, idempotency.
         self._usage_observer = usage_observer
@@ -129,9 +131,12 @@ class Forwarder:
 
     async def _send_token_request(self, request: UpstreamRequest) -> TokenResponse:
         """Send an STS / OAuth token request for the credential resolver."""
-        http_request = build_httpx_request(self._client, request, connect_s=10.0, read_s=30.0, stream=False)
-        response = await self._client.send(http_request)
-        return TokenResponse(response.status_code, response.headers, response.content)
+        response = await self._upstream.send(request, _TOKEN_REQUEST)
+        try:
+            body = await response.aread()
+        finally:
+            await response.aclose()
+        return TokenResponse(response.status_code, response.headers, body)
 
     async def forward(self, job: ForwardJob, context: RequestContext) -> Response:
         """Serve `job` from the first deployment that answers; raise the last failure otherwise."""
@@ -184,7 +189,7 @@ class Forwarder:
         candidates = self._router.plan(model.route)
         refused: list[DeploymentRuntime] = []
         for deployment in candidates:
-            if not await self._router.admit(deployment, self._tokens(call, deployment)):
+            if not await self._router.admit(deployment, await self._tokens(call, deployment)):
                 refused.append(deployment)
                 continue
             outcome = await self._try(call, model, deployment)
@@ -198,7 +203,7 @@ class Forwarder:
         for deployment in [d for d in candidates if d.id in call.retry_after]:
             if not await self._wait_to_retry(call, deployment):
                 continue
-            if not await self._router.admit(deployment, self._tokens(call, deployment)):
+            if not await self._router.admit(deployment, await self._tokens(call, deployment)):
                 continue
             outcome = await self._try(call, model, deployment)
             if not isinstance(outcome, _Next):
@@ -242,11 +247,11 @@ class Forwarder:
         await asyncio.sleep(delay)
         return True
 
-    def _tokens(self, call: _Call, deployment: DeploymentRuntime) -> int:
+    async def _tokens(self, call: _Call, deployment: DeploymentRuntime) -> int:
         if deployment.tpm_limit <= 0:
             return 0
         if call.tokens is None:
-            call.tokens = estimate_tokens(self._estimator, call.job.body)
+            call.tokens = await estimate_tokens(self._estimator, call.job.body)
         return call.tokens
 
     async def _attempt(
@@ -290,21 +295,18 @@ class Forwarder:
             self._router.breakers.release(deployment.id)
             raise UpstreamFailed.from_provider(exc) from exc
         timeouts = model.timeouts
-        request = build_httpx_request(
-            self._client,
-            upstream,
+        options = SendOptions(
             connect_s=timeouts.connect_s,
             read_s=timeouts.stream_idle_s if call.job.stream else timeouts.upstream_s,
             stream=call.job.stream,
-            provider=deployment.provider.type,
-            model=deployment.upstream_model,
+            labels=UpstreamLabels(deployment.provider.type, deployment.upstream_model),
         )
         stats = self._router.stats
         stats.begin(deployment.id)
         sent = time.perf_counter()
         try:
             async with asyncio.timeout_at(call.deadline):
-                response = await self._client.send(request, stream=True)
+                response = await self._upstream.send(upstream, options)
         except (httpx.TransportError, TimeoutError) as exc:
             stats.end(deployment.id)
             error = transport_error(exc, deployment.provider.name)
@@ -387,7 +389,7 @@ class Forwarder:
         self._succeeded(deployment, elapsed)
         call.record.add_attempt(deployment, response.status_code, "", elapsed)
         call.record.status_code = response.status_code
-        meter_response(
+        await meter_response(
             call.record, call.job.endpoint, call.job.body, parsed.body, parsed.usage, self._estimator
         )
         self._submit(call.record, call.context)
@@ -418,9 +420,11 @@ class Forwarder:
         call.record.add_attempt(deployment, response.status_code, "", elapsed)
         call.record.status_code = 200
 
-        def on_finish(outcome: StreamOutcome) -> None:
+        async def on_finish(outcome: StreamOutcome) -> None:
             self._router.stats.end(deployment.id)
-            meter_stream(call.record, call.job.body, parser.usage, outcome.streamed_text, self._estimator)
+            await meter_stream(
+                call.record, call.job.body, parser.usage, outcome.streamed_text, self._estimator
+            )
             call.record.client_disconnected = outcome.client_disconnected
             call.record.error_code = outcome.error_code
             if outcome.first_event_at is not None:

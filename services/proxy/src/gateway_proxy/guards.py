@@ -70,17 +70,19 @@ class _InFlight:
     oversized: bool = False
 
 
-def estimate_tokens(estimator: TokenEstimator, body: Mapping[str, object]) -> int:
+async def estimate_tokens(estimator: TokenEstimator, body: Mapping[str, object]) -> int:
     """Pre-call TPM charge: the prompt's tokens plus the most the reply may use.
 
     The prompt is counted by `TokenEstimator` (tiktoken cl100k, or one token per 4 bytes when
-    the encoding is unavailable). The reply adds `max_completion_tokens` (or `max_tokens`)
-    times `n`; without either, nothing, and the actual usage is charged at the end.
+    the encoding is unavailable), awaiting its first load if needed. The reply adds
+    `max_completion_tokens` (or `max_tokens`) times `n`; without either, nothing, and the actual
+    usage is charged at the end.
     """
     reply = body.get("max_completion_tokens", body.get("max_tokens"))
     choices = body.get("n", 1)
     out = reply if isinstance(reply, int) and not isinstance(reply, bool) and reply > 0 else 0
     n = choices if isinstance(choices, int) and not isinstance(choices, bool) and choices > 0 else 1
+    await estimator.ready()
     return estimator.prompt_tokens(body) + out * n
 
 
@@ -145,11 +147,11 @@ class Guards:
             limits = effective_limits(principal, self._defaults_for(default_limits))
             reservation = None
             if self._planner is not None and budgets is not None and pricing is not None:
-                reservation = self._planner.plan(
+                reservation = await self._planner.plan(
                     budgets, principal.key_id, principal.tenant_id, pricing, endpoint, body
                 )
             if limits.any or reservation is not None:
-                tokens = estimate_tokens(self._estimator, body) if limits.counts_tokens else 0
+                tokens = await estimate_tokens(self._estimator, body) if limits.counts_tokens else 0
                 flight.grant = await self.limiter.admit(principal, limits, tokens, reservation)
                 if reservation is not None:
                     flight.grant.headers.update(reservation.headers())

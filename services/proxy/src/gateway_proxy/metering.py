@@ -2,9 +2,10 @@
 
 Tokens come from the provider's `usage` whenever it reports them. Where it gives none, chat,
 completions and embeddings are counted with `TokenEstimator` (the request's text, plus the
-text generated or streamed so far) and the event is flagged `estimated`. Other units follow
-what each endpoint is priced by: images generated, characters of speech input, and seconds of
-audio for a transcription that reports `usage: {"type": "duration"}` (whisper).
+text generated or streamed so far) and the event is flagged `estimated`; the functions are async
+because a first count awaits the encoding's load. Other units follow what each endpoint is
+priced by: images generated, characters of speech input, and seconds of audio for a
+transcription that reports `usage: {"type": "duration"}` (whisper).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def meter_request(record: UsageRecord, endpoint: Endpoint, body: Mapping[str, ob
         record.characters = len(text) if isinstance(text, str) else 0
 
 
-def meter_response(
+async def meter_response(
     record: UsageRecord,
     endpoint: Endpoint,
     body: Mapping[str, object],
@@ -52,10 +53,10 @@ def meter_response(
     if needs_estimate:
         generated: list[str] = []
         append_choice_text(payload, generated)
-        _estimate(record, body, "".join(generated), estimator)
+        await _estimate(record, body, "".join(generated), estimator)
 
 
-def meter_stream(
+async def meter_stream(
     record: UsageRecord,
     body: Mapping[str, object],
     usage: Usage | None,
@@ -65,12 +66,13 @@ def meter_stream(
     """Fill `record` at the end of a stream: the provider's usage, else input + what was streamed."""
     record.usage = usage
     if usage is None and record.endpoint in ESTIMATED_ENDPOINTS:
-        _estimate(record, body, "".join(streamed_text), estimator)
+        await _estimate(record, body, "".join(streamed_text), estimator)
 
 
-def _estimate(
+async def _estimate(
     record: UsageRecord, body: Mapping[str, object], generated: str, estimator: TokenEstimator
 ) -> None:
+    await estimator.ready()
     record.usage = Usage(
         prompt_tokens=estimator.prompt_tokens(body), completion_tokens=estimator.count(generated)
     )

@@ -16,7 +16,8 @@ events `start_stream` held back:
   or an upstream that ends without `[DONE]` appends one OpenAI-shaped SSE error event;
 - a client disconnect (`http.disconnect`, or a failed send) cancels the relay at once;
 - in every case the upstream response is closed and `on_finish` gets the outcome, so the
-  usage event records what was streamed (with `client_disconnected`).
+  usage event records what was streamed (with `client_disconnected`); it is awaited, since
+  counting a stream that ended without usage may first wait for the token estimator's load.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -162,7 +163,7 @@ class SSERelayResponse(Response):
         *,
         include_usage: bool,
         deadline: float,
-        on_finish: Callable[[StreamOutcome], None],
+        on_finish: Callable[[StreamOutcome], Awaitable[None]],
     ) -> None:
         self.status_code = 200
         self.background = None
@@ -184,7 +185,7 @@ class SSERelayResponse(Response):
             if outcome.client_disconnected and not outcome.error_code:
                 outcome.error_code = "client_disconnected"
             try:
-                self._on_finish(outcome)
+                await self._on_finish(outcome)
             finally:
                 await self._upstream.aclose()
 

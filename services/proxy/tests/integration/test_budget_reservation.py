@@ -8,7 +8,7 @@ release after settling) is played by writing and releasing the same keys.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -84,15 +84,17 @@ def limiter(redis: aioredis.Redis) -> RateLimiter:
     return RateLimiter(redis, timeout_s=2.0, budget_timeout_s=5.0)
 
 
-PlanFn = Callable[..., Reservation]
+PlanFn = Callable[..., Awaitable[Reservation]]
 
 
 @pytest.fixture
 def plan() -> PlanFn:
     planner = BudgetPlanner(TokenEstimator(), default_output_tokens=1000, hold_ttl_s=60)
 
-    def make(index: BudgetIndex, max_tokens: int) -> Reservation:
-        reservation = planner.plan(index, "key-1", "tenant-1", PRICING, "chat_completions", body(max_tokens))
+    async def make(index: BudgetIndex, max_tokens: int) -> Reservation:
+        reservation = await planner.plan(
+            index, "key-1", "tenant-1", PRICING, "chat_completions", body(max_tokens)
+        )
         assert reservation is not None
         return reservation
 
@@ -111,7 +113,7 @@ async def test_reservations_stop_exactly_at_the_limit(
     index = budgets(key_limit=1_000)
     amounts = []
     for _ in range(3):
-        reservation = plan(index, 300)
+        reservation = await plan(index, 300)
         grant = await limiter.admit(PRINCIPAL, Limits(), 0, reservation)
         assert grant.reservation is reservation
         amounts.append(reservation.amount)
@@ -119,7 +121,7 @@ async def test_reservations_stop_exactly_at_the_limit(
     left = 1_000 - sum(amounts)
     assert reservation.remaining == (left,)
     with pytest.raises(QuotaExceeded) as refused:
-        await limiter.admit(PRINCIPAL, Limits(), 0, plan(index, 300))
+        await limiter.admit(PRINCIPAL, Limits(), 0, await plan(index, 300))
     error = refused.value
     assert (error.status, error.type, error.code) == (429, "insufficient_quota", "insufficient_quota")
     assert KEY_BUDGET in error.message
@@ -138,9 +140,9 @@ async def test_the_spend_accounting_settled_counts_against_the_limit(
     spent, reserved, _, _ = key_budget_keys()
     await redis.set(spent, 900)
     with pytest.raises(QuotaExceeded):
-        await limiter.admit(PRINCIPAL, Limits(), 0, plan(budgets(key_limit=1_000), 200))
+        await limiter.admit(PRINCIPAL, Limits(), 0, await plan(budgets(key_limit=1_000), 200))
     assert await redis.get(reserved) is None  # refused: nothing held
-    grant = await limiter.admit(PRINCIPAL, Limits(), 0, plan(budgets(key_limit=1_000), 50))
+    grant = await limiter.admit(PRINCIPAL, Limits(), 0, await plan(budgets(key_limit=1_000), 50))
     assert grant.reservation is not None
     assert grant.reservation.remaining[0] == 100 - grant.reservation.amount
 
@@ -150,11 +152,11 @@ async def test_the_tightest_of_key_and_tenant_budgets_refuses_and_nothing_is_hel
 ) -> None:
     index = budgets(key_limit=10_000, tenant_limit=100)
     with pytest.raises(QuotaExceeded) as refused:
-        await limiter.admit(PRINCIPAL, Limits(), 0, plan(index, 200))
+        await limiter.admit(PRINCIPAL, Limits(), 0, await plan(index, 200))
     assert TENANT_BUDGET in refused.value.message
     assert "organization" in refused.value.message
     assert await redis.keys("gw:budget:*:*") == []
-    reservation = plan(index, 50)
+    reservation = await plan(index, 50)
     await limiter.admit(PRINCIPAL, Limits(), 0, reservation)
     headers = reservation.headers()
     # The tenant's daily budget is the tighter one: its remainder and its reset are reported.
@@ -167,20 +169,20 @@ async def test_a_refused_budget_takes_no_rate_limit_and_a_refused_rate_limit_hol
 ) -> None:
     index = budgets(key_limit=100)
     with pytest.raises(QuotaExceeded):
-        await limiter.admit(PRINCIPAL, Limits(key_rpm=1), 0, plan(index, 500))
+        await limiter.admit(PRINCIPAL, Limits(key_rpm=1), 0, await plan(index, 500))
     assert await redis.zcard("gw:rl:k:key-1:rpm") == 0
-    await limiter.admit(PRINCIPAL, Limits(key_rpm=1), 0, plan(index, 10))
+    await limiter.admit(PRINCIPAL, Limits(key_rpm=1), 0, await plan(index, 10))
     _, reserved, _, _ = key_budget_keys()
     held = int(await redis.get(reserved) or 0)
     with pytest.raises(RateLimited):
-        await limiter.admit(PRINCIPAL, Limits(key_rpm=1), 0, plan(index, 10))
+        await limiter.admit(PRINCIPAL, Limits(key_rpm=1), 0, await plan(index, 10))
     assert int(await redis.get(reserved) or 0) == held
 
 
 async def test_release_frees_the_hold_once(limiter: RateLimiter, plan: PlanFn, redis: aioredis.Redis) -> None:
     releaser = BudgetReleaser(redis, timeout_s=5.0)
     index = budgets(key_limit=1_000)
-    first, second = plan(index, 100), plan(index, 200)
+    first, second = await plan(index, 100), await plan(index, 200)
     await limiter.admit(PRINCIPAL, Limits(), 0, first)
     await limiter.admit(PRINCIPAL, Limits(), 0, second)
     await releaser.release(first)
@@ -196,11 +198,11 @@ async def test_a_hold_nobody_releases_expires_with_its_lease(
 ) -> None:
     planner = BudgetPlanner(TokenEstimator(), default_output_tokens=1000, hold_ttl_s=60)
     index = budgets(key_limit=1_000)
-    stale = planner.plan(index, "key-1", "tenant-1", PRICING, "chat_completions", body(900))
+    stale = await planner.plan(index, "key-1", "tenant-1", PRICING, "chat_completions", body(900))
     assert stale is not None
     stale.hold_ttl_ms = 50  # as if its proxy died 50 ms after admitting it
     await limiter.admit(PRINCIPAL, Limits(), 0, stale)
-    fresh = planner.plan(index, "key-1", "tenant-1", PRICING, "chat_completions", body(900))
+    fresh = await planner.plan(index, "key-1", "tenant-1", PRICING, "chat_completions", body(900))
     assert fresh is not None
     with pytest.raises(QuotaExceeded):
         await limiter.admit(PRINCIPAL, Limits(), 0, fresh)
@@ -213,7 +215,7 @@ async def test_a_hold_nobody_releases_expires_with_its_lease(
 
 async def test_concurrent_reservations_never_exceed_the_limit(limiter: RateLimiter, plan: PlanFn) -> None:
     index = budgets(key_limit=10_000)
-    reservations = [plan(index, 95) for _ in range(200)]
+    reservations = [await plan(index, 95) for _ in range(200)]
     amount = reservations[0].amount
     outcomes = await asyncio.gather(
         *(limiter.admit(PRINCIPAL, Limits(), 0, r) for r in reservations), return_exceptions=True
@@ -325,12 +327,16 @@ async def test_without_redis_a_hard_budget_fails_closed_unless_told_otherwise(
     try:
         if not fail_open:
             with pytest.raises(BudgetUnavailable) as refused:
-                await limiter.admit(PRINCIPAL, Limits(key_rpm=10), 0, plan(budgets(key_limit=1_000), 10))
+                await limiter.admit(
+                    PRINCIPAL, Limits(key_rpm=10), 0, await plan(budgets(key_limit=1_000), 10)
+                )
             assert (refused.value.status, refused.value.code) == (503, "budget_unavailable")
             # Requests without a hard budget keep the rate limits' local fallback.
             assert (await limiter.admit(PRINCIPAL, Limits(key_rpm=10), 0)).local
         else:
-            grant = await limiter.admit(PRINCIPAL, Limits(key_rpm=10), 0, plan(budgets(key_limit=1_000), 10))
+            grant = await limiter.admit(
+                PRINCIPAL, Limits(key_rpm=10), 0, await plan(budgets(key_limit=1_000), 10)
+            )
             assert grant.local
             assert grant.reservation is None
     finally:
@@ -344,14 +350,14 @@ async def test_without_the_counters_ready_sentinel_budgeted_requests_are_refused
     # counter must not read as "nothing spent" then: 503 until accounting rebuilt them.
     await redis.delete(COUNTERS_READY_KEY)
     with pytest.raises(BudgetUnavailable) as refused:
-        await limiter.admit(PRINCIPAL, Limits(), 0, plan(budgets(key_limit=1_000_000), 100))
+        await limiter.admit(PRINCIPAL, Limits(), 0, await plan(budgets(key_limit=1_000_000), 100))
     assert refused.value.status == 503
     assert refused.value.code == "budget_unavailable"
     assert [k async for k in redis.scan_iter(match="gw:budget:*:holds")] == []  # nothing held
     fail_open = RateLimiter(redis, timeout_s=2.0, budget_timeout_s=5.0, budget_fail_open=True)
-    grant = await fail_open.admit(PRINCIPAL, Limits(), 0, plan(budgets(key_limit=1_000_000), 100))
+    grant = await fail_open.admit(PRINCIPAL, Limits(), 0, await plan(budgets(key_limit=1_000_000), 100))
     assert grant.reservation is None  # served, unreserved, as BUDGET_FAIL_OPEN asks
     await redis.set(COUNTERS_READY_KEY, "1")
     assert (
-        await limiter.admit(PRINCIPAL, Limits(), 0, plan(budgets(key_limit=1_000_000), 100))
+        await limiter.admit(PRINCIPAL, Limits(), 0, await plan(budgets(key_limit=1_000_000), 100))
     ).reservation is not None

@@ -89,17 +89,19 @@ def test_the_index_keeps_hard_budgets_of_the_key_then_its_tenant() -> None:
         ({"max_tokens": 50}, "embeddings", 0),
     ],
 )
-def test_the_reply_is_reserved_from_max_tokens_or_the_default(
+async def test_the_reply_is_reserved_from_max_tokens_or_the_default(
     body: dict[str, object], endpoint: str, output_tokens: int
 ) -> None:
     index = index_budgets(limits(KEY_MONTHLY))
-    reservation = planner().plan(index, "k1", "t1", PRICING, endpoint, {"model": "m", "input": "", **body})
+    reservation = await planner().plan(
+        index, "k1", "t1", PRICING, endpoint, {"model": "m", "input": "", **body}
+    )
     assert reservation is not None
     assert reservation.amount == max_cost_micro_usd(PRICING, 0, output_tokens)
 
 
-def test_periods_and_keys_follow_each_budgets_zone() -> None:
-    reservation = planner().plan(
+async def test_periods_and_keys_follow_each_budgets_zone() -> None:
+    reservation = await planner().plan(
         index_budgets(limits(KEY_MONTHLY, TENANT_ROLLING)),
         "k1",
         "t1",
@@ -117,12 +119,14 @@ def test_periods_and_keys_follow_each_budgets_zone() -> None:
     assert {h.hold_id for h in reservation.holds()} == {reservation.hold_id}
 
 
-def test_no_hard_budget_means_no_reservation() -> None:
-    assert planner().plan(index_budgets(limits(SOFT)), "k1", "t1", PRICING, "chat_completions", {}) is None
+async def test_no_hard_budget_means_no_reservation() -> None:
+    assert (
+        await planner().plan(index_budgets(limits(SOFT)), "k1", "t1", PRICING, "chat_completions", {}) is None
+    )
 
 
-def test_an_exhausted_budget_is_openais_insufficient_quota_429() -> None:
-    reservation = planner().plan(
+async def test_an_exhausted_budget_is_openais_insufficient_quota_429() -> None:
+    reservation = await planner().plan(
         index_budgets(limits(KEY_MONTHLY)), "k1", "t1", PRICING, "chat_completions", {"max_tokens": 10}
     )
     assert reservation is not None

@@ -1,4 +1,4 @@
-"""The failover loop against upstreams that speak OpenAI's wire format (httpx MockTransport).
+"""The failover loop against upstreams that speak OpenAI's wire format (answered in-process).
 
 Each provider is a host: `ok.test` answers, `down.test` answers 503, `small.test` refuses the
 prompt as too long for its context window. The integration tests do the same through real
@@ -20,7 +20,7 @@ from gateway_proto.v1.config_pb2 import ConfigSnapshot, Deployment, Model, Provi
 from gateway_proto.v1.keys_pb2 import KeyRecord
 from gateway_proto.v1.pricing_pb2 import ModelPricing
 from gateway_proto.v1.usage_pb2 import UsageEvent
-from gateway_providers import Endpoint
+from gateway_providers import Endpoint, UpstreamRequest
 from gateway_proxy.auth import Principal
 from gateway_proxy.breaker import BreakerPolicy, CircuitBreakers
 from gateway_proxy.context import RequestContext
@@ -30,6 +30,7 @@ from gateway_proxy.forwarder import Forwarder, ForwardJob
 from gateway_proxy.metrics import ProxyMetrics
 from gateway_proxy.router import RetryPolicy, Router
 from gateway_proxy.runtime import RuntimeConfig, Timeouts, build_runtime_config
+from gateway_proxy.upstream import SendOptions
 from gateway_proxy.usage_publisher import UsagePublisher
 
 KEYS = DataPlaneKeys.from_base64("dp1", base64.b64encode(os.urandom(32)).decode())
@@ -111,6 +112,20 @@ def snapshot(routes: dict[str, list[str]], fallbacks: dict[str, list[str]] | Non
     return snap
 
 
+class InProcessUpstream:
+    """The forwarder's upstream, answered by `upstream(request)` without sockets."""
+
+    def __init__(self) -> None:
+        self._transport = httpx.MockTransport(upstream)
+
+    async def send(self, request: UpstreamRequest, options: SendOptions) -> httpx.Response:
+        sent = httpx.Request(request.method, request.url, headers=request.headers, content=request.body)
+        return await self._transport.handle_async_request(sent)
+
+    async def aclose(self) -> None:
+        return None
+
+
 class Collector:
     def __init__(self) -> None:
         self.events: list[UsageEvent] = []
@@ -125,8 +140,9 @@ def forwarder(retry: RetryPolicy | None = None) -> tuple[Forwarder, Collector, C
     router = Router(
         breakers, DeploymentStats(), rng=random.Random(1), retry=retry or RetryPolicy(backoff_s=0.0)
     )
-    client = httpx.AsyncClient(transport=httpx.MockTransport(upstream))
-    made = Forwarder(client, cast(UsagePublisher, collector), ProxyMetrics(), router, instance_id="t")
+    made = Forwarder(
+        InProcessUpstream(), cast(UsagePublisher, collector), ProxyMetrics(), router, instance_id="t"
+    )
     return made, collector, breakers
 
 

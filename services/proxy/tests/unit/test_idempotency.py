@@ -36,11 +36,14 @@ def test_fingerprint_hashes_file_parts() -> None:
     assert one != two
 
 
-def test_token_estimate_is_prompt_plus_max_tokens_times_n() -> None:
+async def test_token_estimate_is_prompt_plus_max_tokens_times_n() -> None:
     estimator = TokenEstimator()
     body: dict[str, object] = {"messages": [{"role": "user", "content": "hello world"}]}
     prompt = estimator.prompt_tokens(body)
     assert prompt > 0
-    assert estimate_tokens(estimator, body) == prompt
-    assert estimate_tokens(estimator, {**body, "max_tokens": 100, "n": 2}) == prompt + 200
-    assert estimate_tokens(estimator, {**body, "max_completion_tokens": 50, "max_tokens": 100}) == prompt + 50
+    assert await estimate_tokens(estimator, body) == prompt
+    assert await estimate_tokens(estimator, {**body, "max_tokens": 100, "n": 2}) == prompt + 200
+    assert (
+        await estimate_tokens(estimator, {**body, "max_completion_tokens": 50, "max_tokens": 100})
+        == prompt + 50
+    )

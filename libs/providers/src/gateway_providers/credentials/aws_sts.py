@@ -8,7 +8,8 @@ Settings: `role_arn` (turns the exchange on), `external_id`, `role_session_name`
 `AccessKeyId` / `SecretAccessKey` / `SessionToken` replace them for the Bedrock requests.
 
 The Query-protocol body is serialised, the request SigV4-signed, and the XML answer (and
-`ErrorResponse`) parsed with botocore's own STS model, serializer, signer and parser.
+`ErrorResponse`) parsed with botocore's own STS model, serializer, signer and parser, imported
+on first use (like `bedrock.signing`): a proxy without an assumed role does not carry them in RSS.
 """
 
 from __future__ import annotations
@@ -16,14 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Final, cast
+from typing import TYPE_CHECKING, Final, cast
 from urllib.parse import urlencode
 
 import orjson
-from botocore.loaders import Loader
-from botocore.model import OperationModel, ServiceModel
-from botocore.parsers import QueryParser
-from botocore.serialize import QuerySerializer
 
 from gateway_providers.base import ProviderConfig, ProviderConfigError, ProviderError, UpstreamRequest
 from gateway_providers.bedrock.signing import (
@@ -35,6 +32,9 @@ from gateway_providers.bedrock.signing import (
 )
 from gateway_providers.credentials.base import IssuedCredentials, TokenResponse
 from gateway_providers.errors import error_from_response
+
+if TYPE_CHECKING:
+    from botocore.model import OperationModel
 
 ROLE_ARN_SETTING: Final = "role_arn"
 EXTERNAL_ID_SETTING: Final = "external_id"
@@ -50,6 +50,9 @@ STS_SERVICE: Final = "sts"
 @cache
 def _assume_role_model() -> OperationModel:
     """botocore's STS `AssumeRole` operation model, loaded once (its JSON ships with botocore)."""
+    from botocore.loaders import Loader  # lazy: see the module docstring
+    from botocore.model import ServiceModel
+
     service = ServiceModel(Loader().load_service_model(STS_SERVICE, "service-2"), STS_SERVICE)
     return service.operation_model("AssumeRole")
 
@@ -81,6 +84,8 @@ class AssumeRoleExchange:
         }
         if settings.get(EXTERNAL_ID_SETTING):
             params["ExternalId"] = settings[EXTERNAL_ID_SETTING]
+        from botocore.serialize import QuerySerializer  # lazy: see the module docstring
+
         serialized = QuerySerializer().serialize_to_request(params, _assume_role_model())
         body = urlencode(cast(Mapping[str, str], serialized["body"])).encode()
         url = settings.get(ENDPOINT_SETTING) or f"https://sts.{region}.amazonaws.com/"
@@ -99,6 +104,8 @@ class AssumeRoleExchange:
         output_shape = _assume_role_model().output_shape
         if output_shape is None:  # botocore's STS model always defines it
             raise RuntimeError("botocore's STS model has no AssumeRole output shape")
+        from botocore.parsers import QueryParser  # lazy: see the module docstring
+
         # botocore's parser reads an `ErrorResponse` (status >= 301) whatever the shape given.
         parsed = QueryParser().parse(
             {"status_code": response.status, "headers": dict(response.headers), "body": response.body},

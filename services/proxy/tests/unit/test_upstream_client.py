@@ -1,4 +1,5 @@
-"""The upstream client over aiohttp raises the httpx errors the proxy maps to 502 and 504.
+"""The upstream client: exactly the adapter's headers, bodies that stream and decode, and the
+httpx errors the proxy maps to 502 and 504.
 
 Real sockets on loopback: a port nobody listens on, and small asyncio servers that hang up,
 cut a body short, stay silent, or answer normally.
@@ -7,6 +8,7 @@ cut a body short, stay silent, or answer normally.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -16,7 +18,7 @@ import pytest
 from gateway_providers import UpstreamRequest
 from gateway_proxy.errors import UpstreamFailed, UpstreamTimeout
 from gateway_proxy.settings import ProxySettings
-from gateway_proxy.upstream import build_httpx_request, create_upstream_client, transport_error
+from gateway_proxy.upstream import AiohttpUpstream, SendOptions, create_upstream, transport_error
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 SETTINGS = ProxySettings(redis_url="redis://r", nats_url="nats://n", key_pepper="p", dataplane_key="k")
@@ -34,8 +36,8 @@ async def serve(handler: Handler) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def upstream_client() -> AsyncIterator[httpx.AsyncClient]:
-    client = create_upstream_client(SETTINGS)
+async def upstream_client() -> AsyncIterator[AiohttpUpstream]:
+    client = create_upstream(SETTINGS)
     try:
         yield client
     finally:
@@ -52,20 +54,36 @@ async def _read_request(reader: asyncio.StreamReader) -> bytes:
     return head
 
 
-async def _send(client: httpx.AsyncClient, base: str, *, read_s: float = 5.0) -> httpx.Response:
-    upstream = UpstreamRequest(
+def _request(base: str, headers: list[tuple[str, str]] | None = None) -> UpstreamRequest:
+    return UpstreamRequest(
         method="POST",
         url=f"{base}/v1/chat/completions",
-        headers=[("authorization", "Bearer sk-up"), ("content-type", "application/json")],
+        headers=headers or [("authorization", "Bearer sk-up"), ("content-type", "application/json")],
         body=b'{"model":"m"}',
     )
-    request = build_httpx_request(client, upstream, connect_s=2.0, read_s=read_s, stream=False)
-    response = await client.send(request, stream=True)
+
+
+async def _send(
+    client: AiohttpUpstream, base: str, *, read_s: float = 5.0, stream: bool = False
+) -> httpx.Response:
+    response = await client.send(_request(base), SendOptions(connect_s=2.0, read_s=read_s, stream=stream))
     try:
         await response.aread()
     finally:
         await response.aclose()
     return response
+
+
+def _answer_once(raw: bytes, seen: list[bytes]) -> Handler:
+    """A server that records the request head, writes `raw` and hangs up."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await _read_request(reader))
+        writer.write(raw)
+        await writer.drain()
+        writer.close()
+
+    return answer
 
 
 def _free_port() -> int:
@@ -77,12 +95,9 @@ def _free_port() -> int:
 
 async def test_answers_pass_through_with_only_the_adapter_headers() -> None:
     seen: list[bytes] = []
-
-    async def ok(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        seen.append(await _read_request(reader))
-        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
-        await writer.drain()
-        writer.close()
+    ok = _answer_once(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}", seen
+    )
 
     async with serve(ok) as base, upstream_client() as client:
         response = await _send(client, base)
@@ -91,6 +106,69 @@ async def test_answers_pass_through_with_only_the_adapter_headers() -> None:
     head = seen[0].decode().lower()
     assert "authorization: bearer sk-up" in head
     assert "user-agent: open-model-gateway/0.1" in head
+    assert "accept-encoding: gzip, deflate" in head
+    assert "cookie" not in head
+
+
+async def test_a_stream_asks_for_an_uncompressed_event_stream() -> None:
+    seen: list[bytes] = []
+    ok = _answer_once(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: 2\r\n\r\nok", seen
+    )
+
+    async with serve(ok) as base, upstream_client() as client:
+        await _send(client, base, stream=True)
+    head = seen[0].decode().lower()
+    assert "accept-encoding: identity" in head
+    assert "accept: text/event-stream" in head
+
+
+async def test_an_untyped_body_gets_no_content_type_the_adapter_did_not_set() -> None:
+    seen: list[bytes] = []
+    ok = _answer_once(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n", seen)
+
+    async with serve(ok) as base, upstream_client() as client:
+        response = await client.send(_request(base, [("x-api-key", "k")]), SendOptions(2.0, 5.0))
+        await response.aclose()
+    head = seen[0].decode().lower()
+    assert "content-type" not in head
+    assert "x-api-key: k" in head
+
+
+async def test_a_gzip_answer_is_decoded() -> None:
+    packed = gzip.compress(b'{"ok": true}')
+    head = f"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: {len(packed)}\r\n\r\n"
+    zipped = _answer_once(head.encode() + packed, [])
+
+    async with serve(zipped) as base, upstream_client() as client:
+        response = await _send(client, base)
+    assert response.content == b'{"ok": true}'
+
+
+async def test_closing_a_body_before_its_end_hangs_up_on_the_provider() -> None:
+    """A client that leaves mid-stream: the provider's connection closes, it is not pooled."""
+    closed = asyncio.Event()
+
+    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+        )
+        try:
+            while True:
+                writer.write(b"6\r\ndata:x\r\n")
+                await writer.drain()
+                await asyncio.sleep(0.01)
+        except (ConnectionError, OSError):
+            closed.set()
+
+    async with serve(endless) as base, upstream_client() as client:
+        response = await client.send(_request(base), SendOptions(2.0, 5.0, stream=True))
+        async for _chunk in response.aiter_raw():
+            break
+        await response.aclose()
+        await asyncio.wait_for(closed.wait(), 2.0)
+    assert closed.is_set()
 
 
 async def test_connection_refused_is_a_502_not_a_timeout() -> None:
