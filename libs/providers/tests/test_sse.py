@@ -46,6 +46,29 @@ def test_random_chunk_boundaries_give_identical_events() -> None:
         assert feed_all(split_randomly(STREAM, random.Random(seed))) == expected, f"seed {seed}"
 
 
+LF_STREAM = (
+    b"\n: keep-alive\n\n"
+    b'data: {"text": "h\xc3\xa9llo"}\n\n'
+    b"\n\n"
+    b"event: delta\n"
+    b'data: {"a":\n'
+    b"data: 1}\n\n"
+    b"data: [DONE]\n\n"
+)
+
+
+def test_lf_only_streams_split_anywhere_give_the_line_by_line_events() -> None:
+    """LF-only buffers take the whole-event fast path; a CR anywhere forces the line-by-line one."""
+    expected = [(b": keep-alive\n\n", None, None)] + [
+        (raw, name, data) for raw, name, data in feed_all([LF_STREAM.replace(b"\n", b"\r\n")])[1:]
+    ]
+    expected = [(raw.replace(b"\r\n", b"\n"), name, data) for raw, name, data in expected]
+    assert [data for _, _, data in expected] == [None, '{"text": "héllo"}', '{"a":\n1}', "[DONE]"]
+    assert feed_all([LF_STREAM]) == expected
+    for seed in range(300):
+        assert feed_all(split_randomly(LF_STREAM, random.Random(seed))) == expected, f"seed {seed}"
+
+
 def test_one_byte_at_a_time() -> None:
     assert feed_all([STREAM[i : i + 1] for i in range(len(STREAM))]) == feed_all([STREAM])
 

@@ -59,6 +59,38 @@ class SSESplitter:
             if self._buf.startswith(_BOM):
                 del self._buf[: len(_BOM)]
             self._at_stream_start = False
+        if self._pos == 0 and not self._has_lines and b"\r" not in self._buf:
+            events = self._split_lf_events()
+        else:
+            events = self._split_lines()
+        if len(self._buf) > self._max_event_bytes:
+            raise SSEError(f"server-sent event larger than {self._max_event_bytes} bytes")
+        return events
+
+    def _split_lf_events(self) -> list[SSEEvent]:
+        """The common case, a buffer at an event boundary with only LF line endings: whole
+        events are cut at each blank line with a few C-level searches, and the consumed bytes
+        are dropped once (line by line, each event would move the rest of the buffer)."""
+        buf = self._buf
+        events: list[SSEEvent] = []
+        pos = 0
+        while True:
+            if buf.startswith(b"\n", pos):
+                pos += 1  # a stray blank line: no event
+                continue
+            end = buf.find(b"\n\n", pos)
+            if end < 0:
+                break
+            for line in bytes(buf[pos:end]).split(b"\n"):
+                self._take_line(line)
+            events.append(SSEEvent(bytes(buf[pos : end + 2]), self._event, self._joined_data()))
+            self._event, self._data, self._has_lines = None, [], False
+            pos = end + 2
+        del buf[:pos]
+        return events
+
+    def _split_lines(self) -> list[SSEEvent]:
+        """Line by line, for CR line endings and events already partly parsed."""
         events: list[SSEEvent] = []
         while (line_end := self._next_line_end()) is not None:
             content_end, next_pos = line_end
@@ -73,8 +105,6 @@ class SSESplitter:
             del self._buf[:next_pos]
             self._pos = 0
             self._event, self._data, self._has_lines = None, [], False
-        if len(self._buf) > self._max_event_bytes:
-            raise SSEError(f"server-sent event larger than {self._max_event_bytes} bytes")
         return events
 
     def _next_line_end(self) -> tuple[int, int] | None:
