@@ -198,6 +198,7 @@ class Guards:
         """Wait for the releases still in flight, then close the limits' Redis client (shutdown)."""
         if self._finishing:
             await asyncio.wait(self._finishing, timeout=timeout_s)
+        await self.limiter.aclose()
         if self._limits_redis is not None:
             await self._limits_redis.aclose()
         if self._key_control is not None:
@@ -208,27 +209,26 @@ class Guards:
         self._finish(flight)
 
     def _finish(self, flight: _InFlight) -> None:
-        """Release and store in a task: the request's own task may be being cancelled."""
-        if flight.grant is None and flight.claim is None:
-            return
-        self._spawn(self._settle(flight))
+        """Release the grant; a budget hold to release or a response to store is done in a task
+        (the request's own task may be being cancelled)."""
+        grant = flight.grant
+        if grant is not None:
+            if grant.actual is None:
+                grant.actual = 0  # never reached a provider: it used no tokens
+            self.limiter.release(grant)
+            reservation = grant.reservation
+            if reservation is not None and not reservation.reported and self._releaser is not None:
+                self._spawn(self._releaser.release(reservation))
+        if flight.claim is not None:
+            self._spawn(self._settle(flight.claim, flight))
 
     def _spawn(self, work: Coroutine[None, None, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._finishing.add(task)
         task.add_done_callback(self._finishing.discard)
 
-    async def _settle(self, flight: _InFlight) -> None:
-        if flight.grant is not None:
-            if flight.grant.actual is None:
-                flight.grant.actual = 0  # never reached a provider: it used no tokens
-            await self.limiter.release(flight.grant)
-            reservation = flight.grant.reservation
-            if reservation is not None and not reservation.reported and self._releaser is not None:
-                await self._releaser.release(reservation)
-        claim = flight.claim
-        if claim is None:
-            return
+    async def _settle(self, claim: Claim, flight: _InFlight) -> None:
+        """Store the response under its idempotency claim, or give the claim up."""
         stored = (
             flight.complete and not flight.oversized and 200 <= flight.status < 300 and not flight.usage_error
         )

@@ -98,7 +98,8 @@ class ProxySettings(GatewaySettings):
     key_stale_s: float = Field(default=120.0, ge=0)
     key_control_timeout_s: float = Field(default=0.5, gt=0)
     key_control_concurrency: int = Field(default=16, ge=1)
-    # Rate limits: Redis calls time out fast; during an outage each replica enforces limit ÷ replicas.
+    # Rate limits (limits.py): an admission is decided locally, at limit ÷ replicas, once Redis has
+    # been silent for the timeout; an outage switches the process to local limits until a retry works.
     rate_limit_redis_timeout_s: float = Field(default=0.05, gt=0, le=1.0)
     rate_limit_outage_retry_s: float = Field(default=1.0, gt=0)
     rate_limit_lease_ttl_s: float = Field(default=30.0, ge=1.0)
