@@ -9,6 +9,7 @@ background tasks, then closes NATS, Redis and the upstream pool.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -93,6 +94,9 @@ def make_lifespan(settings: ProxySettings, metrics: ProxyMetrics) -> Lifespan:
         state.tasks.start(state.guards.limiter.renew_leases(), "rate-limit-lease-renewal")
         if state.router.health is not None:
             state.tasks.start(state.router.health.run(), "health-watch")
+        # Everything built so far (modules, settings, the snapshot) lives as long as the process:
+        # out of the collector's reach, a full collection no longer walks it on the hot path.
+        gc.freeze()
         log.info("proxy started", extra={"host": settings.proxy_host, "port": settings.proxy_port})
         try:
             yield {STATE_KEY: state}
