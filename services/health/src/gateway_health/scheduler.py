@@ -198,8 +198,10 @@ class ProbeScheduler:
             for deployment_id in loops:
                 self._metrics.forget(deployment_id)
                 await self._ownership.release(deployment_id)
-            # The targets as of now, not of the call: a newer snapshot may have re-added one.
-            orphans = await self._store.deployment_ids() - self._targets.keys()
+            # The targets as of now, not of the call: a newer snapshot may have re-added one. The
+            # retired ones are named, not only looked up: a KV key listing taken while the
+            # bucket is being written can miss a key (seen once under load in CI).
+            orphans = (await self._store.deployment_ids() | loops.keys()) - self._targets.keys()
             for deployment_id in orphans:
                 await self._store.remove(deployment_id)
         except NATS_FAILURES as exc:

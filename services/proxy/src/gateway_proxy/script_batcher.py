@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import hiredis
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,7 @@ class ScriptBatcher:
         self._queue: list[_Call] = []
         self._wakeup = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
+        self._sending = asyncio.Lock()
 
     def script(self, source: str) -> BatchedScript:
         """Register a script (loaded into Redis on its first NOSCRIPT refusal)."""
@@ -105,11 +108,13 @@ class ScriptBatcher:
             self._fail_waiting(RedisError("the script batcher stopped"))
 
     async def flush(self) -> None:
-        """Send everything queued now, in batches of at most `max_batch` (shutdown calls this)."""
-        while self._queue:
-            batch = self._queue[: self._max_batch]
-            del self._queue[: self._max_batch]
-            await self._send(batch)
+        """Send everything queued now, in batches of at most `max_batch`; when it returns, every
+        call queued before it was sent and answered (shutdown calls this)."""
+        async with self._sending:  # one batch in flight at a time, whoever sends it
+            while self._queue:
+                batch = self._queue[: self._max_batch]
+                del self._queue[: self._max_batch]
+                await self._send(batch)
 
     async def _send(self, batch: list[_Call]) -> None:
         try:
@@ -124,6 +129,10 @@ class ScriptBatcher:
                         results[i] = result
         except _FAILURES as exc:
             self._fail(batch, exc)
+            return
+        except Exception as exc:  # never let the sender die with callers waiting on it
+            log.exception("rate-limit script batch failed unexpectedly")
+            self._fail(batch, RedisError(repr(exc)))
             return
         except asyncio.CancelledError:
             self._fail(batch, RedisError("the script batcher stopped"))
@@ -141,10 +150,32 @@ class ScriptBatcher:
             log.warning("%d of %d queued rate-limit releases failed", failed, len(batch))
 
     async def _pipeline(self, batch: list[_Call]) -> list[object]:
-        pipe = self._redis.pipeline(transaction=False)
-        for call in batch:
-            pipe.evalsha(call.script.sha, len(call.keys), *call.keys, *call.args)
-        results: list[object] = await pipe.execute(raise_on_error=False)
+        """Send `batch` in one write on one pooled connection; its answers, errors included.
+
+        Packed by hiredis in C and read without a timeout per answer (`_send` bounds the whole
+        batch): redis-py's own pipeline packs every argument in Python and times every read.
+        """
+        packed = b"".join(
+            # hiredis's stub declares a 1-tuple; it packs a command of any length.
+            hiredis.pack_command(("EVALSHA", call.script.sha, len(call.keys), *call.keys, *call.args))  # type: ignore[arg-type]
+            for call in batch
+        )
+        pool = self._redis.connection_pool
+        connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            await connection.send_packed_command(packed)
+            results: list[object] = []
+            for _ in batch:
+                try:
+                    results.append(await connection.read_response(timeout=math.inf))
+                except ResponseError as exc:  # this call's error; the connection stays in step
+                    results.append(exc)
+        except BaseException:
+            # Cancelled or failed half-way: the rest of the answers would be read by the next user.
+            await connection.disconnect()
+            raise
+        finally:
+            await pool.release(connection)
         return results
 
     def _fail(self, batch: list[_Call], exc: BaseException) -> None:
