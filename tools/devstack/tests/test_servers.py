@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import os
 import pwd
+import socket
 from pathlib import Path
 
 import nats
 import psycopg
+import pytest
 import redis
 from gateway_devstack import DevStack, Stack
+from gateway_devstack.errors import ProcessExitedError
+from gateway_devstack.nats_server import NatsServer
 from gateway_devstack.procs import pid_alive
 from gateway_devstack.resets import flush_redis, fresh_database, purge_jetstream_async
 from gateway_devstack.state import read_state
+from gateway_devstack.valkey import ValkeyServer
 from nats.js.api import StreamConfig
 
 
@@ -137,3 +142,50 @@ def test_postgres_runs_unprivileged(stack: Stack) -> None:
     uid = int(_field(servers["postgres"]["pid"], "Uid"))
     expected = "gwpostgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
     assert pwd.getpwuid(uid).pw_name == expected
+
+
+def _occupied_port() -> tuple[socket.socket, int]:
+    """A port another program listens on (what a stolen free port looks like)."""
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port: int = holder.getsockname()[1]
+    return holder, port
+
+
+def test_a_first_start_moves_off_ports_taken_since_they_were_chosen(tmp_path: Path) -> None:
+    holder, taken = _occupied_port()
+    monitor_holder, monitor_taken = _occupied_port()
+    server = NatsServer(
+        port=taken,
+        monitor_port=monitor_taken,
+        store_dir=tmp_path / "js",
+        log_path=tmp_path / "nats.log",
+        start_timeout=20,
+        stop_timeout=10,
+    )
+    try:
+        server.start(choose_ports=True)
+        assert server.is_running()
+        assert server.port != taken
+        assert server.monitor_port != monitor_taken
+        assert server.url == f"nats://127.0.0.1:{server.port}"
+    finally:
+        server.stop()
+        holder.close()
+        monitor_holder.close()
+
+
+def test_a_restart_keeps_its_port_and_fails_if_it_is_taken(tmp_path: Path) -> None:
+    holder, taken = _occupied_port()
+    server = ValkeyServer(
+        port=taken, data_dir=tmp_path / "v", log_path=tmp_path / "v.log", start_timeout=20, stop_timeout=10
+    )
+    try:
+        with pytest.raises(ProcessExitedError, match=r"(?i)address already in use"):
+            server.start()
+        assert server.port == taken
+        assert not server.is_running()
+    finally:
+        server.stop()
+        holder.close()

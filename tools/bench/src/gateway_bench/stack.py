@@ -97,7 +97,7 @@ class BenchStack:
             stop_timeout=10,
         )
         for server in (self.valkey, self.nats):
-            server.start()
+            server.start(choose_ports=True)
             if server.pid is not None:
                 os.sched_setaffinity(server.pid, {LOAD_CORE})
         seed_sync(self.valkey.url, self.nats.url, self.upstream_base, self.secrets)

@@ -27,7 +27,7 @@ class Server(Protocol):
     @property
     def url(self) -> str: ...
 
-    def start(self) -> None: ...
+    def start(self, *, choose_ports: bool = False) -> None: ...
 
     def stop(self) -> None: ...
 
@@ -86,7 +86,7 @@ class ExternalServer:
         """The URL taken from the environment."""
         return self._url
 
-    def start(self) -> None:
+    def start(self, *, choose_ports: bool = False) -> None:
         """Nothing to start on stack start-up; a restart request is an error."""
 
     def stop(self) -> None:

@@ -10,10 +10,15 @@ from pathlib import Path
 
 from gateway_devstack._children import RunAs, spawn_child, stop_child, wait_until_ready
 from gateway_devstack._listeners import process_listens_on
+from gateway_devstack.errors import ProcessExitedError
+from gateway_devstack.procs import free_port
 
 # A fixed, minimal environment: servers must not pick up the developer's locale, proxy
 # settings or PG* variables, and TZ=UTC makes initdb write timezone = 'UTC'.
 SERVER_ENV = {"PATH": os.defpath, "LC_ALL": "C", "TZ": "UTC"}
+# A port chosen free can be taken (often as another connection's ephemeral port) before the
+# server binds it; a first start moves to new ports this many times before giving up.
+_BIND_ATTEMPTS = 3
 
 
 class EmbeddedServer(abc.ABC):
@@ -54,12 +59,30 @@ class EmbeddedServer(abc.ABC):
         """Tell whether we started the server and it has not exited."""
         return self._proc is not None and self._proc.poll() is None
 
-    def start(self) -> None:
+    def start(self, *, choose_ports: bool = False) -> None:
         """Prepare the data directory, start the binary and wait until it serves clients.
 
         A no-op when the server already runs. On failure the child is stopped and the
-        error (with the log tail) propagates.
+        error (with the log tail) propagates. With `choose_ports` (a first start, before anyone
+        was given the URL) a port that another program took since it was chosen is replaced by
+        a free one and the start tried again, up to `_BIND_ATTEMPTS` times; a restart keeps its
+        port.
         """
+        for attempt in range(1, _BIND_ATTEMPTS + 1):
+            try:
+                self._start_once()
+                return
+            except ProcessExitedError as exc:
+                taken = "address already in use" in exc.log_tail.lower()
+                if not (choose_ports and taken) or attempt == _BIND_ATTEMPTS:
+                    raise
+                self._choose_ports()
+
+    def _choose_ports(self) -> None:
+        """Move to free ports (subclasses with more than one port move them all)."""
+        self.port = free_port()
+
+    def _start_once(self) -> None:
         if self.is_running():
             return
         self._prepare()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gateway_devstack.embedded import EmbeddedServer
 from gateway_devstack.errors import DevStackError
-from gateway_devstack.procs import http_ok
+from gateway_devstack.procs import free_port, http_ok
 
 
 def nats_server_binary() -> Path:
@@ -47,6 +47,10 @@ class NatsServer(EmbeddedServer):
     def describe(self) -> dict[str, object]:
         """State for stack.json, with the monitoring port."""
         return {**super().describe(), "monitor_port": self.monitor_port}
+
+    def _choose_ports(self) -> None:
+        super()._choose_ports()
+        self.monitor_port = free_port()
 
     def _prepare(self) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)

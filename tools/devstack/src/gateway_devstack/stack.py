@@ -66,7 +66,8 @@ class DevStack:
         self._started = True
         try:
             for name in SERVER_NAMES:
-                self._servers[name].start()
+                # The URLs are published below (stack.json), so a taken port may still move.
+                self._servers[name].start(choose_ports=True)
         except BaseException:
             self.stop()
             raise
