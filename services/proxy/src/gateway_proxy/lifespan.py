@@ -82,7 +82,7 @@ def make_lifespan(settings: ProxySettings, metrics: ProxyMetrics) -> Lifespan:
         estimator = TokenEstimator()
         state = _build_state(settings, metrics, estimator)
         if settings.tokenizer_preload:
-            # ~0.4 s and ~38 MiB, off the event loop; otherwise loaded when first needed (tokens.py).
+            # ~0.4 s and ~28 MiB, off the event loop; otherwise loaded when first needed (tokens.py).
             await estimator.ready()
         state.nats.start()
         state.publisher.start()
