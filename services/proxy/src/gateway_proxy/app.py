@@ -1,14 +1,16 @@
-"""`create_app()`: the proxy's Starlette application (Granian's factory target).
+"""`create_app()`: the proxy's ASGI application (Granian's factory target).
 
 Routes, the request-context middleware (request id, overhead header, metrics), OpenAI-shaped
 error rendering for everything (including unknown URLs and methods), and the lifespan that
 owns the upstream pool, Redis, NATS, the snapshot follower, the key cache and the usage
-publisher.
+publisher. The routes without path parameters are served by `FastRoutes` ahead of Starlette's
+middleware stack; the others, and the lifespan, by the Starlette app behind it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from gateway_common.logging import configure_logging, tenant_id_var
 from gateway_common.server_spans import ServerSpanMiddleware
@@ -22,10 +24,11 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Scope
+from starlette.types import ASGIApp, Scope
 
 from gateway_proxy.context import SCOPE_KEY, RequestContext, RequestContextMiddleware
 from gateway_proxy.errors import GatewayError, MethodNotAllowed, NotFound
+from gateway_proxy.fast_routes import ExceptionHandler, FastRoutes
 from gateway_proxy.lifespan import make_lifespan
 from gateway_proxy.metrics import ProxyMetrics
 from gateway_proxy.routes.chat import chat_completions
@@ -35,7 +38,7 @@ from gateway_proxy.routes.models import list_models, retrieve_model
 from gateway_proxy.settings import ProxySettings
 
 
-def create_app(settings: ProxySettings | None = None) -> Starlette:
+def create_app(settings: ProxySettings | None = None) -> ASGIApp:
     """Build the proxy app; settings are loaded from the environment when not given."""
     if settings is None:
         settings = load_settings(ProxySettings)
@@ -56,27 +59,28 @@ def create_app(settings: ProxySettings | None = None) -> Starlette:
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]
-    middleware = [
-        Middleware(
-            RequestContextMiddleware,
-            metrics=proxy_metrics,
-            max_headers=settings.max_headers,
-            max_header_bytes=settings.max_header_bytes,
-        )
-    ]
+    context = partial(
+        RequestContextMiddleware,
+        metrics=proxy_metrics,
+        max_headers=settings.max_headers,
+        max_header_bytes=settings.max_header_bytes,
+    )
+    handlers: dict[type[Exception], ExceptionHandler] = {
+        GatewayError: _counting_gateway_errors(proxy_metrics),
+        HTTPException: _http_error,
+    }
+    fallback = Starlette(
+        routes=routes,
+        middleware=[Middleware(context)],
+        exception_handlers=dict(handlers),
+        lifespan=make_lifespan(settings, proxy_metrics),
+    )
+    app: ASGIApp = FastRoutes(fallback, routes, handlers, wrap=context)
     tracer = active_tracer("gateway_proxy")
     if tracer is not None:
         # Outermost, and only when tracing is on: the span covers the whole request.
-        middleware.insert(0, Middleware(ServerSpanMiddleware, tracer=tracer, describe=_describe_request))
-    return Starlette(
-        routes=routes,
-        middleware=middleware,
-        exception_handlers={
-            GatewayError: _counting_gateway_errors(proxy_metrics),
-            HTTPException: _http_error,
-        },
-        lifespan=make_lifespan(settings, proxy_metrics),
-    )
+        app = ServerSpanMiddleware(app, tracer=tracer, describe=_describe_request)
+    return app
 
 
 def _describe_request(scope: Scope, span: Span) -> None:

@@ -12,10 +12,14 @@ a scrape answers for the whole proxy whichever worker serves it. Gauges are then
 worker (a `pid` label; dashboards sum or max them), and the process/GC collectors are left out.
 
 Label cardinality is bounded: `model` is the alias only when the snapshot knows it (otherwise
-`unknown`), `route` is the route template, never the raw path.
+`unknown`), `route` is the route template, never the raw path. That bound is what lets each
+labelled metric keep its children in a plain dict (`Children`): prometheus_client's `labels()`
+validates and stringifies the values and takes a lock on every call, several times per request.
 """
 
 from __future__ import annotations
+
+from typing import Generic, TypeVar
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -55,6 +59,30 @@ _LATENCY_BUCKETS = (
 _OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5)
 _BREAKER_LEVEL = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
 
+_Metric = TypeVar("_Metric", Counter, Gauge, Histogram)
+
+
+class Children(Generic[_Metric]):
+    """A labelled metric whose `labels(*values)` is memoised per value tuple.
+
+    Only for metrics whose children are never removed and whose label values are strings from a
+    bounded set (see the module docstring): the cache holds one entry per child prometheus_client
+    already keeps.
+    """
+
+    __slots__ = ("_cache", "metric")
+
+    def __init__(self, metric: _Metric) -> None:
+        self.metric: _Metric = metric
+        self._cache: dict[tuple[str, ...], _Metric] = {}
+
+    def labels(self, *values: str) -> _Metric:
+        """The child for these label values (created by prometheus_client the first time)."""
+        child = self._cache.get(values)
+        if child is None:
+            child = self._cache[values] = self.metric.labels(*values)
+        return child
+
 
 class ProxyMetrics:
     """The proxy's metric objects and the registry that renders them."""
@@ -65,75 +93,95 @@ class ProxyMetrics:
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
-        self.requests = Counter(
-            "gateway_proxy_requests",
-            "Requests answered, by route, model alias and HTTP status.",
-            ["route", "model", "status"],
-            registry=self.registry,
+        self.requests = Children(
+            Counter(
+                "gateway_proxy_requests",
+                "Requests answered, by route, model alias and HTTP status.",
+                ["route", "model", "status"],
+                registry=self.registry,
+            )
         )
-        self.request_duration = Histogram(
-            "gateway_proxy_request_duration_seconds",
-            "Time from request arrival to the end of the response (streams included).",
-            ["route"],
-            buckets=_LATENCY_BUCKETS,
-            registry=self.registry,
+        self.request_duration = Children(
+            Histogram(
+                "gateway_proxy_request_duration_seconds",
+                "Time from request arrival to the end of the response (streams included).",
+                ["route"],
+                buckets=_LATENCY_BUCKETS,
+                registry=self.registry,
+            )
         )
-        self.upstream_duration = Histogram(
-            "gateway_proxy_upstream_duration_seconds",
-            "Time waiting on the provider until its response (headers for streams) arrived.",
-            ["provider"],
-            buckets=_LATENCY_BUCKETS,
-            registry=self.registry,
+        self.upstream_duration = Children(
+            Histogram(
+                "gateway_proxy_upstream_duration_seconds",
+                "Time waiting on the provider until its response (headers for streams) arrived.",
+                ["provider"],
+                buckets=_LATENCY_BUCKETS,
+                registry=self.registry,
+            )
         )
-        self.overhead = Histogram(
-            "gateway_proxy_overhead_seconds",
-            "Time the gateway itself added before the response started (upstream time excluded).",
-            ["route"],
-            buckets=_OVERHEAD_BUCKETS,
-            registry=self.registry,
+        self.overhead = Children(
+            Histogram(
+                "gateway_proxy_overhead_seconds",
+                "Time the gateway itself added before the response started (upstream time excluded).",
+                ["route"],
+                buckets=_OVERHEAD_BUCKETS,
+                registry=self.registry,
+            )
         )
-        self.time_to_first_token = Histogram(
-            "gateway_proxy_time_to_first_token_seconds",
-            "Streams: time from request arrival to the first content event relayed, by provider.",
-            ["provider"],
-            buckets=_LATENCY_BUCKETS,
-            registry=self.registry,
+        self.time_to_first_token = Children(
+            Histogram(
+                "gateway_proxy_time_to_first_token_seconds",
+                "Streams: time from request arrival to the first content event relayed, by provider.",
+                ["provider"],
+                buckets=_LATENCY_BUCKETS,
+                registry=self.registry,
+            )
         )
-        self.error_responses = Counter(
-            "gateway_proxy_error_responses",
-            "Requests answered with a gateway error, by error code (rate_limit_exceeded and "
-            "insufficient_quota are the rate-limit and budget refusals).",
-            ["code"],
-            registry=self.registry,
+        self.error_responses = Children(
+            Counter(
+                "gateway_proxy_error_responses",
+                "Requests answered with a gateway error, by error code (rate_limit_exceeded and "
+                "insufficient_quota are the rate-limit and budget refusals).",
+                ["code"],
+                registry=self.registry,
+            )
         )
-        self.upstream_errors = Counter(
-            "gateway_proxy_upstream_errors",
-            "Upstream failures by provider and error code.",
-            ["provider", "code"],
-            registry=self.registry,
+        self.upstream_errors = Children(
+            Counter(
+                "gateway_proxy_upstream_errors",
+                "Upstream failures by provider and error code.",
+                ["provider", "code"],
+                registry=self.registry,
+            )
         )
-        self.key_lookups = Counter(
-            "gateway_proxy_key_lookups",
-            "Virtual-key authentications by outcome.",
-            ["outcome"],
-            registry=self.registry,
+        self.key_lookups = Children(
+            Counter(
+                "gateway_proxy_key_lookups",
+                "Virtual-key authentications by outcome.",
+                ["outcome"],
+                registry=self.registry,
+            )
         )
-        self.usage_events = Counter(
-            "gateway_proxy_usage_events",
-            "Usage events by outcome: queued, published, duplicate, retried, dropped.",
-            ["outcome"],
-            registry=self.registry,
+        self.usage_events = Children(
+            Counter(
+                "gateway_proxy_usage_events",
+                "Usage events by outcome: queued, published, duplicate, retried, dropped.",
+                ["outcome"],
+                registry=self.registry,
+            )
         )
         self.usage_queue_depth = Gauge(
             "gateway_proxy_usage_queue_depth",
             "Usage events waiting to be published.",
             registry=self.registry,
         )
-        self.failovers = Counter(
-            "gateway_proxy_failovers",
-            "Attempts that failed before the first byte and moved on, by routing verdict.",
-            ["verdict"],
-            registry=self.registry,
+        self.failovers = Children(
+            Counter(
+                "gateway_proxy_failovers",
+                "Attempts that failed before the first byte and moved on, by routing verdict.",
+                ["verdict"],
+                registry=self.registry,
+            )
         )
         self.breaker_transitions = Counter(
             "gateway_proxy_breaker_transitions",
