@@ -119,6 +119,8 @@ def check_usable(record: KeyRecord, now_unix: float) -> None:
 
 
 OutcomeCounter = Callable[[str], None]
+# Principals memoised per record object: more than the key cache holds is never needed at once.
+_PRINCIPALS_LIMIT = 10_000
 
 
 def _ignore(outcome: str) -> None:
@@ -136,6 +138,9 @@ class Authenticator:
         self.resolver = resolver
         self._pepper = pepper
         self._count = count
+        # id(record) -> its Principal. A cached record is replaced on refresh, never changed, and
+        # the Principal holds it, so its id cannot be reused while the entry lives.
+        self._principals: dict[int, Principal] = {}
 
     async def authenticate(self, headers: Mapping[str, str]) -> Principal:
         """Authenticate the request and set the tenant/key ids in the logging context."""
@@ -163,7 +168,17 @@ class Authenticator:
             self._count("refused")
             raise
         self._count("ok")
-        principal = Principal.from_record(record)
+        principal = self._principal(record)
         tenant_id_var.set(principal.tenant_id)
         key_id_var.set(principal.key_id)
+        return principal
+
+    def _principal(self, record: KeyRecord) -> Principal:
+        """The record's Principal, built once per record object (its scopes as frozensets)."""
+        principal = self._principals.get(id(record))
+        if principal is not None and principal.record is record:
+            return principal
+        if len(self._principals) >= _PRINCIPALS_LIMIT:
+            self._principals.clear()
+        principal = self._principals[id(record)] = Principal.from_record(record)
         return principal

@@ -299,6 +299,7 @@ class Forwarder:
             connect_s=timeouts.connect_s,
             read_s=timeouts.stream_idle_s if call.job.stream else timeouts.upstream_s,
             stream=call.job.stream,
+            buffered=not call.job.stream and call.job.endpoint not in _BINARY_STREAMED,
             labels=UpstreamLabels(deployment.provider.type, deployment.upstream_model),
         )
         stats = self._router.stats

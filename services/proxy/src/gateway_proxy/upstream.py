@@ -58,12 +58,16 @@ class SendOptions:
     `read_s` bounds the wait for each read: the whole answer for a sync call, the gap between two
     events (idle timeout) for a stream. `connect_s` bounds connecting and waiting for a free
     pooled connection. A `stream` asks for an uncompressed body, so no decompressor holds back
-    events. `labels` are for tracing only.
+    events. `buffered` reads a successful answer's whole body before `send` returns (a sync
+    JSON answer, which the forwarder reads whole anyway), skipping the streamed-body wrappers;
+    an error status is still streamed, so its body is read only up to the forwarder's limit.
+    `labels` are for tracing only.
     """
 
     connect_s: float
     read_s: float
     stream: bool = False
+    buffered: bool = False
     labels: UpstreamLabels | None = None
 
 
@@ -105,6 +109,10 @@ class AiohttpUpstream:
             )
         except aiohttp.ClientError as exc:
             raise as_httpx_error(exc) from exc
+        if options.buffered and answer.status < 400:
+            return httpx.Response(
+                answer.status, headers=answer.raw_headers, content=await _read_whole(answer)
+            )
         return httpx.Response(answer.status, headers=answer.raw_headers, stream=_Body(answer))
 
     async def aclose(self) -> None:
@@ -162,6 +170,18 @@ def _headers(adapter_headers: list[tuple[str, str]], *, stream: bool) -> list[tu
     elif "accept-encoding" not in present:
         headers.append(("accept-encoding", _ACCEPTED_ENCODINGS))
     return headers
+
+
+async def _read_whole(answer: aiohttp.ClientResponse) -> bytes:
+    """The whole body (the connection goes back to the pool); closed on any failure or cancel."""
+    try:
+        return await answer.read()
+    except aiohttp.ClientError as exc:
+        answer.close()
+        raise as_httpx_error(exc) from exc
+    except BaseException:
+        answer.close()
+        raise
 
 
 class _Body(httpx.AsyncByteStream):

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from gateway_proto.v1.pricing_pb2 import ModelPricing
-from gateway_proto.v1.usage_pb2 import Attempt, TokenUsage, UsageEvent
+from gateway_proto.v1.usage_pb2 import Attempt, UsageEvent
 from gateway_providers import Endpoint, Usage
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -68,54 +68,61 @@ class UsageRecord:
 
 
 def build_usage_event(record: UsageRecord, *, instance_id: str, finished: float | None = None) -> UsageEvent:
-    """The UsageEvent for a finished request (`finished` is a perf_counter reading, default now)."""
+    """The UsageEvent for a finished request (`finished` is a perf_counter reading, default now).
+
+    Nested messages are filled in place: passing them to the constructor builds each one and
+    then copies it (twice the work for the timestamps, usage, pricing and attempts).
+    """
     end = time.perf_counter() if finished is None else finished
-    duration_s = max(0.0, end - record.started)
-    started_ns = round(record.started_unix * 1e9)
-    started_at = Timestamp()
-    started_at.FromNanoseconds(started_ns)
-    finished_at = Timestamp()
-    finished_at.FromNanoseconds(started_ns + _us(duration_s) * 1000)
-    usage = record.usage or Usage()
+    duration_us = _us(max(0.0, end - record.started))
+    principal = record.principal
     event = UsageEvent(
         request_id=record.request_id,
-        started_at=started_at,
-        finished_at=finished_at,
-        tenant_id=record.principal.tenant_id,
-        key_id=record.principal.key_id,
-        user_id=record.principal.user_id,
+        tenant_id=principal.tenant_id,
+        key_id=principal.key_id,
+        user_id=principal.user_id,
         endpoint=endpoint_name(record.endpoint),
         model=record.model,
         status_code=record.status_code,
         error_code=record.error_code,
         stream=record.stream,
-        usage=TokenUsage(
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            cached_prompt_tokens=usage.cached_prompt_tokens,
-            cache_write_prompt_tokens=usage.cache_write_prompt_tokens,
-            reasoning_tokens=usage.reasoning_tokens,
-            estimated=record.estimated,
-            images=record.images,
-            characters=record.characters,
-            audio_seconds=record.audio_seconds,
-        ),
-        pricing=record.pricing,
         pricing_revision=record.pricing_revision,
-        duration_us=_us(duration_s),
+        duration_us=duration_us,
         gateway_overhead_us=_us(record.gateway_overhead_s),
         time_to_first_token_us=(
             _us(record.time_to_first_token_s) if record.time_to_first_token_s is not None else 0
         ),
-        attempts=record.attempts,
         client_disconnected=record.client_disconnected,
         proxy_instance=instance_id,
     )
+    started_ns = round(record.started_unix * 1e9)
+    _set_time(event.started_at, started_ns)
+    _set_time(event.finished_at, started_ns + duration_us * 1000)
+    tokens = event.usage
+    tokens.SetInParent()
+    usage = record.usage
+    if usage is not None:
+        tokens.prompt_tokens = usage.prompt_tokens
+        tokens.completion_tokens = usage.completion_tokens
+        tokens.cached_prompt_tokens = usage.cached_prompt_tokens
+        tokens.cache_write_prompt_tokens = usage.cache_write_prompt_tokens
+        tokens.reasoning_tokens = usage.reasoning_tokens
+    tokens.estimated = record.estimated
+    tokens.images = record.images
+    tokens.characters = record.characters
+    tokens.audio_seconds = record.audio_seconds
+    event.pricing.SetInParent()
+    event.pricing.CopyFrom(record.pricing)
+    event.attempts.extend(record.attempts)
     if record.deployment is not None:
         event.deployment_id = record.deployment.id
         event.provider = record.deployment.provider.type
         event.provider_model = record.deployment.upstream_model
     return event
+
+
+def _set_time(stamp: Timestamp, unix_ns: int) -> None:
+    stamp.seconds, stamp.nanos = divmod(unix_ns, 1_000_000_000)
 
 
 def _us(seconds: float) -> int:

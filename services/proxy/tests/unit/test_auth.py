@@ -166,3 +166,19 @@ async def test_authenticate_reports_a_down_key_store_as_503() -> None:
         await auth.authenticate(headers(authorization=f"Bearer {generate_key()}"))
     assert raised.value.status == 503
     assert raised.value.code == "key_store_unavailable"
+
+
+async def test_a_refreshed_record_gets_its_own_principal() -> None:
+    """The Principal is built once per cached record; a new record (after an invalidation) is
+    read again, so a changed scope applies at once."""
+    key = generate_key()
+    digest = key_digest(PEPPER, key)
+    store = DictStore({digest: record(digest=digest, allowed_models=["a"])})
+    auth = authenticator(store)
+    first = await auth.authenticate(headers(x_api_key=key))
+    assert await auth.authenticate(headers(x_api_key=key)) is first
+    store.records[digest] = record(digest=digest, allowed_models=["b"])
+    auth.resolver.cache.invalidate(digest=digest)
+    refreshed = await auth.authenticate(headers(x_api_key=key))
+    assert refreshed is not first
+    assert refreshed.allowed_models == frozenset({"b"})

@@ -64,9 +64,10 @@ def _request(base: str, headers: list[tuple[str, str]] | None = None) -> Upstrea
 
 
 async def _send(
-    client: AiohttpUpstream, base: str, *, read_s: float = 5.0, stream: bool = False
+    client: AiohttpUpstream, base: str, *, read_s: float = 5.0, stream: bool = False, buffered: bool = False
 ) -> httpx.Response:
-    response = await client.send(_request(base), SendOptions(connect_s=2.0, read_s=read_s, stream=stream))
+    options = SendOptions(connect_s=2.0, read_s=read_s, stream=stream, buffered=buffered)
+    response = await client.send(_request(base), options)
     try:
         await response.aread()
     finally:
@@ -93,14 +94,15 @@ def _free_port() -> int:
     return port
 
 
-async def test_answers_pass_through_with_only_the_adapter_headers() -> None:
+@pytest.mark.parametrize("buffered", [False, True])
+async def test_answers_pass_through_with_only_the_adapter_headers(buffered: bool) -> None:
     seen: list[bytes] = []
     ok = _answer_once(
         b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}", seen
     )
 
     async with serve(ok) as base, upstream_client() as client:
-        response = await _send(client, base)
+        response = await _send(client, base, buffered=buffered)
     assert response.status_code == 200
     assert response.content == b"{}"
     head = seen[0].decode().lower()
@@ -135,13 +137,14 @@ async def test_an_untyped_body_gets_no_content_type_the_adapter_did_not_set() ->
     assert "x-api-key: k" in head
 
 
-async def test_a_gzip_answer_is_decoded() -> None:
+@pytest.mark.parametrize("buffered", [False, True])
+async def test_a_gzip_answer_is_decoded(buffered: bool) -> None:
     packed = gzip.compress(b'{"ok": true}')
     head = f"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: {len(packed)}\r\n\r\n"
     zipped = _answer_once(head.encode() + packed, [])
 
     async with serve(zipped) as base, upstream_client() as client:
-        response = await _send(client, base)
+        response = await _send(client, base, buffered=buffered)
     assert response.content == b'{"ok": true}'
 
 
@@ -179,19 +182,21 @@ async def test_connection_refused_is_a_502_not_a_timeout() -> None:
     assert not isinstance(transport_error(caught.value, "p"), UpstreamTimeout)
 
 
-async def test_a_server_hanging_up_is_a_502_not_a_timeout() -> None:
+@pytest.mark.parametrize("buffered", [False, True])
+async def test_a_server_hanging_up_is_a_502_not_a_timeout(buffered: bool) -> None:
     async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _read_request(reader)
         writer.close()
 
     async with serve(hang_up) as base, upstream_client() as client:
         with pytest.raises(httpx.TransportError) as caught:
-            await _send(client, base)
+            await _send(client, base, buffered=buffered)
     assert not isinstance(caught.value, httpx.TimeoutException)
     assert not isinstance(transport_error(caught.value, "p"), UpstreamTimeout)
 
 
-async def test_a_body_cut_short_is_a_transport_error_not_a_timeout() -> None:
+@pytest.mark.parametrize("buffered", [False, True])
+async def test_a_body_cut_short_is_a_transport_error_not_a_timeout(buffered: bool) -> None:
     async def cut_short(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n0123456789")
@@ -200,11 +205,12 @@ async def test_a_body_cut_short_is_a_transport_error_not_a_timeout() -> None:
 
     async with serve(cut_short) as base, upstream_client() as client:
         with pytest.raises(httpx.TransportError) as caught:
-            await _send(client, base)
+            await _send(client, base, buffered=buffered)
     assert not isinstance(caught.value, httpx.TimeoutException)
 
 
-async def test_a_silent_server_is_a_read_timeout() -> None:
+@pytest.mark.parametrize("buffered", [False, True])
+async def test_a_silent_server_is_a_read_timeout(buffered: bool) -> None:
     release = asyncio.Event()
 
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -214,7 +220,7 @@ async def test_a_silent_server_is_a_read_timeout() -> None:
 
     async with serve(silent) as base, upstream_client() as client:
         with pytest.raises(httpx.ReadTimeout) as caught:
-            await _send(client, base, read_s=0.2)
+            await _send(client, base, read_s=0.2, buffered=buffered)
         release.set()
     assert isinstance(transport_error(caught.value, "p"), UpstreamTimeout)
 
@@ -241,3 +247,23 @@ async def test_a_cookie_set_by_a_provider_never_rides_on_a_later_request() -> No
     assert len(seen) == 2
     assert b"cookie" not in seen[1].lower().replace(b"set-cookie", b"")
     assert b"tenant-a-secret" not in seen[1]
+
+
+async def test_a_buffered_answer_returns_its_connection_to_the_pool() -> None:
+    """Two buffered calls in a row share one connection; an error status is still readable."""
+    connections: list[int] = []
+
+    async def keep_alive(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        for status in (b"200 OK", b"429 Too Many Requests"):
+            await _read_request(reader)
+            writer.write(b"HTTP/1.1 " + status + b"\r\ncontent-length: 2\r\n\r\n{}")
+            await writer.drain()
+        writer.close()
+
+    async with serve(keep_alive) as base, upstream_client() as client:
+        first = await _send(client, base, buffered=True)
+        second = await _send(client, base, buffered=True)
+    assert (first.status_code, first.content) == (200, b"{}")
+    assert (second.status_code, second.content) == (429, b"{}")
+    assert len(connections) == 1
