@@ -254,7 +254,7 @@ class DoneMarker(enum.Enum):
 DONE: Final = DoneMarker.DONE
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built per streamed event, and frozen __init__ is slow
 class StreamEvent:
     """One complete server-sent event.
 
@@ -276,7 +276,7 @@ class StreamEvent:
     @property
     def is_usage_only(self) -> bool:
         """True for OpenAI's trailing `choices: []` usage chunk (dropped if the client did not ask)."""
-        return isinstance(self.data, dict) and self.data.get("choices") == [] and self.usage is not None
+        return self.usage is not None and isinstance(self.data, dict) and self.data.get("choices") == []
 
 
 class StreamParser(Protocol):

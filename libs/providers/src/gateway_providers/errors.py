@@ -230,7 +230,7 @@ def stream_error_from_payload(payload: Mapping[str, object]) -> ProviderError | 
     A stream that fails after it started cannot be failed over, so it is not retryable.
     """
     error = payload.get("error")
-    if not isinstance(error, Mapping):
+    if not isinstance(error, dict):
         return None
     fields = _error_fields(orjson.dumps({"error": error}))
     return ProviderError(

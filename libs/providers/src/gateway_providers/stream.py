@@ -75,7 +75,7 @@ class JSONStreamParser:
 def _decode_data(data: str | None) -> dict[str, object] | DoneMarker | None:
     if data is None:
         return None
-    if data.strip() == DONE.value:
+    if not data.startswith("{") and data.strip() == DONE.value:
         return DONE
     try:
         parsed = orjson.loads(data)

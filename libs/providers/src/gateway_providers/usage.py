@@ -18,9 +18,11 @@ def usage_from_payload(payload: Mapping[str, object]) -> Usage | None:
 
     A `usage: null` (OpenAI sends it on every chunk but the last when usage is requested)
     and a usage without token counts (e.g. whisper's `{"type": "duration"}`) both give None.
+    Nested objects are checked as `dict` (what JSON parses to), not the slower `Mapping` ABC:
+    this runs on every streamed event.
     """
     usage = payload.get("usage")
-    if not isinstance(usage, Mapping):
+    if not isinstance(usage, dict):
         return None
     prompt = _first_count(usage, "prompt_tokens", "input_tokens")
     completion = _first_count(usage, "completion_tokens", "output_tokens")
@@ -48,6 +50,6 @@ def _first_count(source: Mapping[str, object], *names: str) -> int | None:
 def _first_mapping(source: Mapping[str, object], *names: str) -> Mapping[str, object]:
     for name in names:
         value = source.get(name)
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             return value
     return {}

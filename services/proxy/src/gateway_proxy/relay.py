@@ -23,7 +23,6 @@ events `start_stream` held back:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -120,14 +119,14 @@ def _commits(event: StreamEvent) -> bool:
     choices = data.get("choices")
     if not isinstance(choices, list) or not choices:
         return bool(data) and "choices" not in data  # another endpoint's event shape
-    return any(_choice_commits(choice) for choice in choices if isinstance(choice, Mapping))
+    return any(_choice_commits(choice) for choice in choices if isinstance(choice, dict))
 
 
 def _choice_commits(choice: Mapping[str, object]) -> bool:
     if choice.get("finish_reason") or choice.get("text"):
         return True
     delta = choice.get("delta")
-    if not isinstance(delta, Mapping):
+    if not isinstance(delta, dict):
         return False
     return bool(
         delta.get("content") or delta.get("tool_calls") or delta.get("refusal") or delta.get("function_call")
@@ -238,25 +237,45 @@ async def run_until_disconnect(work: Coroutine[None, None, None], receive: Recei
     """Run `work` (the body relay) until it ends or the client leaves; True if the client left.
 
     The client leaving is `http.disconnect` or an OSError from a send to a gone client; either
-    cancels the relay at once, which closes the upstream read in progress.
+    ends the relay at once, which closes the upstream read in progress. The relay runs in the
+    request's own task; only the watcher is a task of its own, and on a disconnect it cancels
+    the request's task, whose cancellation is then taken back here (no task or wait per relay).
     """
-    relay = asyncio.create_task(work)
+    task = asyncio.current_task()
+    if task is None:
+        raise RuntimeError("a relay runs in the request's task")
+    state = _Watch(task)
     watcher = asyncio.create_task(_wait_for_disconnect(receive))
+    watcher.add_done_callback(state.on_watcher_done)
     try:
-        await asyncio.wait({relay, watcher}, return_when=asyncio.FIRST_COMPLETED)
-        if not relay.done():
-            return True
-        try:
-            relay.result()
-        except OSError:  # the server could not write to a client that went away
-            return True
-        return False
+        await work
+    except asyncio.CancelledError:
+        # Taken back only when it is the watcher's; any other cancellation goes on.
+        if not state.left or task.uncancel() > 0:
+            raise
+        return True
+    except OSError:  # the server could not write to a client that went away
+        return True
     finally:
+        state.finished = True
         watcher.cancel()
-        if not relay.done():
-            relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError, OSError):
-                await relay
+    return False
+
+
+@dataclass(slots=True)
+class _Watch:
+    """The disconnect watcher's view of one relay: cancel it if the client leaves first."""
+
+    task: asyncio.Task[object]
+    left: bool = False
+    finished: bool = False
+
+    def on_watcher_done(self, watcher: asyncio.Task[None]) -> None:
+        if self.finished or watcher.cancelled():
+            return
+        watcher.exception()  # retrieved: a receive that failed means the client is gone too
+        self.left = True
+        self.task.cancel()
 
 
 async def _wait_for_disconnect(receive: Receive) -> None:

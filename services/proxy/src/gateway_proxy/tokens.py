@@ -143,13 +143,13 @@ def append_choice_text(payload: Mapping[str, object], out: list[str]) -> None:
     if not isinstance(choices, list):
         return
     for choice in choices:
-        if not isinstance(choice, Mapping):
+        if not isinstance(choice, dict):
             continue
         text = choice.get("text")
         if isinstance(text, str):
             out.append(text)
         message = choice.get("delta") or choice.get("message")
-        if not isinstance(message, Mapping):
+        if not isinstance(message, dict):
             continue
         content = message.get("content")
         if isinstance(content, str):
@@ -157,6 +157,6 @@ def append_choice_text(payload: Mapping[str, object], out: list[str]) -> None:
         calls = message.get("tool_calls")
         if isinstance(calls, list):
             for call in calls:
-                function = call.get("function") if isinstance(call, Mapping) else None
-                if isinstance(function, Mapping) and isinstance(function.get("arguments"), str):
+                function = call.get("function") if isinstance(call, dict) else None
+                if isinstance(function, dict) and isinstance(function.get("arguments"), str):
                     out.append(function["arguments"])

@@ -188,17 +188,45 @@ async def test_an_upstream_error_event_is_forwarded_not_doubled() -> None:
     assert outcome.error_code == "overloaded"
 
 
+async def _relaying_a_slow_stream(
+    client: Client, upstream: Upstream
+) -> asyncio.Task[tuple[Client, StreamOutcome, SSERelayResponse]]:
+    """A relay in its own task, once its first event reached the client."""
+    task = asyncio.create_task(relay(upstream, include_usage=False, client=client))
+    await asyncio.wait_for(client.first_body.wait(), 1.0)
+    return task
+
+
 async def test_client_disconnect_cancels_the_relay_and_closes_upstream() -> None:
     client = Client()
     upstream = Upstream(CHUNK, 30.0, DONE)
-    task = asyncio.create_task(relay(upstream, include_usage=False, client=client))
-    await asyncio.wait_for(client.first_body.wait(), 1.0)
+    task = await _relaying_a_slow_stream(client, upstream)
     client.leave()
     _, outcome, _ = await asyncio.wait_for(task, 1.0)
     assert outcome.client_disconnected
     assert outcome.error_code == "client_disconnected"
     assert outcome.events_sent == 1
     assert upstream.closed
+
+
+async def test_a_cancellation_from_outside_is_not_taken_for_a_disconnect() -> None:
+    """The relay runs in the request's task: a shutdown's cancel still ends that task."""
+    upstream = Upstream(CHUNK, 30.0, DONE)
+    task = await _relaying_a_slow_stream(Client(), upstream)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 1.0)
+    assert upstream.closed
+
+
+async def test_a_disconnect_after_the_stream_ended_cancels_nothing() -> None:
+    """Once the relay has finished, the watcher may no longer cancel the request's task."""
+    client = Client()
+    _, outcome, _ = await relay(Upstream(CHUNK, DONE), include_usage=False, client=client)
+    client.leave()
+    await asyncio.sleep(0.05)  # would raise CancelledError if the finished watcher still acted
+    assert not outcome.client_disconnected
+    assert client.finished
 
 
 async def test_a_failed_send_counts_as_a_disconnect() -> None:
