@@ -1,8 +1,10 @@
 """Publishing usage events to JetStream off the response path.
 
 `submit` only serializes and enqueues (never awaits). A background task takes events in
-batches and publishes them concurrently to `gateway.usage.v1` with `Nats-Msg-Id = request_id`,
-so a re-publish after a lost ack is deduplicated by the USAGE stream. The queue is bounded; an
+batches and publishes them to `gateway.usage.v1` with `Nats-Msg-Id = request_id` (nats-py's
+`publish_async`, the batch's acks awaited together under one timeout), so a re-publish after a
+lost ack is deduplicated by the USAGE stream. A publish that finds no stream (deleted, or
+JetStream restarted empty) recreates it. The queue is bounded; an
 event that finds it full is dropped with an error log and a metric.
 
 With a spool (`spool.py`, the normal configuration): an event whose publish fails or times out,
@@ -27,13 +29,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 
 import nats.errors
 from gateway_common.names import USAGE_SUBJECT
 from gateway_common.nats import NatsConnection, ensure_usage_stream
 from gateway_common.telemetry import inject_trace_context
 from gateway_proto.v1.usage_pb2 import UsageEvent
+from nats.js.api import PubAck
 from nats.js.errors import Error as JetStreamError
+from nats.js.errors import NoStreamResponseError
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
@@ -44,6 +49,9 @@ log = logging.getLogger(__name__)
 
 _MAX_BACKOFF_S = 2.0
 _REPLAY_IDLE_S = 0.5
+# JetStream's answer when no stream captures the subject (nats-py raises the first on publish).
+_NO_STREAM = (NoStreamResponseError, nats.errors.NoRespondersError)
+_PUBLISH_ERRORS = (nats.errors.Error, JetStreamError, TimeoutError, OSError, ConnectionError)
 
 # A queued event is exactly what the spool stores: its serialized form and its request id.
 QueuedEvent = SpooledEvent
@@ -161,7 +169,7 @@ class UsagePublisher:
         delay = 0.1
         while self._in_flight:
             if self._nats.connected:
-                results = await asyncio.gather(*(self._publish(e) for e in self._in_flight))
+                results = await self._publish_batch(self._in_flight)
                 self._in_flight = [e for e, ok in zip(self._in_flight, results, strict=True) if not ok]
                 if not self._in_flight:
                     return
@@ -172,7 +180,7 @@ class UsagePublisher:
     async def _publish_or_spool(self, spool: UsageSpool) -> bool:
         """Publish the batch once; spool what failed. False if the spool refused some (full)."""
         if self._nats.connected:
-            results = await asyncio.gather(*(self._publish(e) for e in self._in_flight))
+            results = await self._publish_batch(self._in_flight)
             self._in_flight = [e for e, ok in zip(self._in_flight, results, strict=True) if not ok]
         if not self._in_flight:
             return True
@@ -194,18 +202,59 @@ class UsagePublisher:
             events = await spool.read(segment)
             for start in range(0, len(events), self._concurrency):
                 chunk = events[start : start + self._concurrency]
-                results = await asyncio.gather(*(self._publish(e) for e in chunk))
+                results = await self._publish_batch(chunk)
                 if not all(results):
                     return  # NATS went away again: this segment is replayed from its start later
             await spool.remove(segment, replayed=len(events))
             log.info("replayed a usage spool segment", extra={"replayed_events": len(events)})
 
-    async def _publish(self, event: QueuedEvent) -> bool:
-        if self._tracer is None:
-            return await self._publish_with_headers(event, {"Nats-Msg-Id": event.request_id})
+    async def _publish_batch(self, events: Sequence[QueuedEvent]) -> list[bool]:
+        """Publish `events` together; whether JetStream acknowledged each within the timeout.
+
+        Without tracing every event goes out with `publish_async` and the acks are awaited
+        together under one timeout: no task, request inbox or timer per event. With tracing each
+        publish is a span of its own (`_publish_traced`).
+        """
+        if self._tracer is not None:
+            return list(await asyncio.gather(*(self._publish_traced(e, self._tracer) for e in events)))
+        jetstream = self._nats.jetstream
+        acks: list[asyncio.Future[PubAck] | None] = []
+        for event in events:
+            try:
+                ack = await jetstream.publish_async(
+                    USAGE_SUBJECT, event.payload, headers={"Nats-Msg-Id": event.request_id}
+                )
+            except _PUBLISH_ERRORS as exc:
+                self._log_failure(event, exc)
+                ack = None
+            acks.append(ack)
+        waiting = [ack for ack in acks if ack is not None]
+        if waiting:
+            _, late = await asyncio.wait(waiting, timeout=self._publish_timeout_s)
+            for ack in late:
+                ack.cancel()  # nats-py forgets a cancelled publish and frees its slot
+        results = [self._acknowledged(event, ack) for event, ack in zip(events, acks, strict=True)]
+        if any(isinstance(ack.exception(), _NO_STREAM) for ack in waiting if not ack.cancelled()):
+            await self._recreate_stream()
+        return results
+
+    def _acknowledged(self, event: QueuedEvent, ack: asyncio.Future[PubAck] | None) -> bool:
+        if ack is None:
+            return False
+        if ack.cancelled():
+            self._log_failure(event, TimeoutError("no acknowledgement in time"))
+            return False
+        error = ack.exception()
+        if error is not None:
+            self._log_failure(event, error)
+            return False
+        self._metrics.usage_events.labels("duplicate" if ack.result().duplicate else "published").inc()
+        return True
+
+    async def _publish_traced(self, event: QueuedEvent, tracer: trace.Tracer) -> bool:
         # Claimed by the first attempt: a retry or a replay is published in a trace of its own.
         parent = self._trace_contexts.pop(event.request_id, None)
-        with self._tracer.start_as_current_span(
+        with tracer.start_as_current_span(
             f"{USAGE_SUBJECT} publish",
             context=parent,
             kind=trace.SpanKind.PRODUCER,
@@ -231,17 +280,19 @@ class UsagePublisher:
                 timeout=self._publish_timeout_s,
                 headers=headers,
             )
-        except nats.errors.NoRespondersError:
+        except _NO_STREAM:
             # No stream captures the subject (deleted, or JetStream restarted empty): recreate it.
             await self._recreate_stream()
             return False
-        except (nats.errors.Error, JetStreamError, TimeoutError, OSError, ConnectionError) as exc:
-            log.warning(
-                "usage publish failed; will retry: %s", exc, extra={"usage_request_id": event.request_id}
-            )
+        except _PUBLISH_ERRORS as exc:
+            self._log_failure(event, exc)
             return False
         self._metrics.usage_events.labels("duplicate" if ack.duplicate else "published").inc()
         return True
+
+    @staticmethod
+    def _log_failure(event: QueuedEvent, exc: BaseException) -> None:
+        log.warning("usage publish failed; will retry: %s", exc, extra={"usage_request_id": event.request_id})
 
     async def _recreate_stream(self) -> None:
         try:

@@ -148,6 +148,17 @@ async def test_a_proxy_killed_during_the_outage_loses_no_spooled_event(
     assert "usage spool holds events from before this start" in harness.process.log_tail(64_000)
 
 
+async def test_a_deleted_usage_stream_is_recreated_and_no_event_is_lost(harness: Harness) -> None:
+    """JetStream lost the USAGE stream (deleted, or restarted empty): the first publish that
+    finds no stream recreates it, and the events it could not publish arrive from the spool."""
+    await _start(harness)
+    key, _ = await harness.create_key()
+    await harness.nc.jetstream().delete_stream(USAGE_STREAM)
+    request_ids = await _serve_during_outage(harness, key)
+    await _wait_all_arrived(harness, request_ids)
+    assert await _metric(harness, "gateway_proxy_usage_spool_bytes") == 0
+
+
 def _sigkill_tree(pid: int) -> None:
     """SIGKILL a process and its descendants (Granian's main process and its workers)."""
     pids = [pid]
