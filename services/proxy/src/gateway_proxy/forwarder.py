@@ -365,8 +365,11 @@ class Forwarder:
     ) -> Response | None:
         adapter = deployment.provider.adapter
         try:
-            async with asyncio.timeout_at(call.deadline):
-                body = await response.aread()
+            if response.is_stream_consumed:  # buffered by the upstream call (SendOptions.buffered)
+                body = response.content
+            else:
+                async with asyncio.timeout_at(call.deadline):
+                    body = await response.aread()
         except (httpx.TransportError, httpx.StreamError, TimeoutError) as exc:
             self._router.stats.end(deployment.id)
             error = transport_error(exc, deployment.provider.name)

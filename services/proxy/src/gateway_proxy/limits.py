@@ -50,8 +50,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import cast
@@ -282,7 +282,7 @@ class RateLimiter:
         A reservation cannot be decided locally: while Redis is unreachable such a request is
         refused with BudgetUnavailable (503), or served unreserved when `budget_fail_open`.
         """
-        lease_id = uuid.uuid4().hex
+        lease_id = os.urandom(16).hex()
         keys = limit_keys(principal.key_id, principal.tenant_id)
         if not self.degraded:
             args: list[str | int] = [lease_id, tokens, self._lease_ttl_ms, WINDOW_MS, *limits.as_args()]
