@@ -1,8 +1,9 @@
 """A CLIENT span per provider call, as a wrapper of the upstream (installed only when tracing is on).
 
-The span starts when the request is sent and ends when the response body is closed, so for a
-stream it covers the whole generation; the first body chunk is marked with a `first_byte` event
-(time to first token, as the provider delivered it). It is a child of the request's SERVER span
+The span starts when the request is sent and ends when the response body is closed (or, for a
+body the call read whole, when the call returns), so for a stream it covers the whole
+generation; the first body chunk is marked with a `first_byte` event (time to first token, as
+the provider delivered it). It is a child of the request's SERVER span
 because the forwarder sends from the request's own task (contextvars carry the span).
 
 Attributes name the provider call without exposing it: `gen_ai.system` (provider type) and
@@ -61,9 +62,9 @@ class TracingUpstream:
         span.set_attribute("http.response.status_code", response.status_code)
         if response.status_code >= 400:
             span.set_status(trace.StatusCode.ERROR)
-        if isinstance(response.stream, httpx.AsyncByteStream):
+        if isinstance(response.stream, httpx.AsyncByteStream) and not response.is_stream_consumed:
             response.stream = _SpanEndingStream(response.stream, span)
-        else:
+        else:  # a body read whole by the call (SendOptions.buffered): nothing more to wait for
             span.end()
         return response
 

@@ -82,6 +82,18 @@ async def test_the_span_ends_when_the_body_is_closed_and_names_the_model() -> No
     assert [event.name for event in span.events] == ["first_byte"]
 
 
+async def test_the_span_of_a_body_read_whole_ends_when_the_call_returns() -> None:
+    """A buffered answer is already closed: its span must end with the call, not wait for a close."""
+    client, exporter = _traced(_Fake(lambda request: httpx.Response(200, content=b'{"id":"x"}')))
+    request = _chat([("content-type", "application/json")])
+    response = await client.send(request, SendOptions(1.0, 1.0, buffered=True))
+    assert response.content == b'{"id":"x"}'
+    await response.aclose()
+    span = _only(exporter)
+    assert span.attributes is not None
+    assert span.attributes["http.response.status_code"] == 200
+
+
 async def test_labels_from_the_request_win_over_the_body() -> None:
     client, exporter = _traced(_Fake(lambda request: httpx.Response(429, stream=_Body(b"{}"))))
     request = _chat([("content-type", "application/json")])
