@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
@@ -204,13 +205,14 @@ class Guards:
         if self._key_control is not None:
             await self._key_control.aclose()
 
-    def _end(self, context: object, flight: _InFlight) -> None:
+    def _end(self, context: object, flight: _InFlight) -> asyncio.Task[None] | None:
         self._inflight.pop(id(context), None)
-        self._finish(flight)
+        return self._finish(flight)
 
-    def _finish(self, flight: _InFlight) -> None:
+    def _finish(self, flight: _InFlight) -> asyncio.Task[None] | None:
         """Release the grant; a budget hold to release or a response to store is done in a task
-        (the request's own task may be being cancelled)."""
+        (the request's own task may be being cancelled). Returns the task settling the
+        idempotency claim, if there is one."""
         grant = flight.grant
         if grant is not None:
             if grant.actual is None:
@@ -220,12 +222,14 @@ class Guards:
             if reservation is not None and not reservation.reported and self._releaser is not None:
                 self._spawn(self._releaser.release(reservation))
         if flight.claim is not None:
-            self._spawn(self._settle(flight.claim, flight))
+            return self._spawn(self._settle(flight.claim, flight))
+        return None
 
-    def _spawn(self, work: Coroutine[None, None, None]) -> None:
+    def _spawn(self, work: Coroutine[None, None, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(work)
         self._finishing.add(task)
         task.add_done_callback(self._finishing.discard)
+        return task
 
     async def _settle(self, claim: Claim, flight: _InFlight) -> None:
         """Store the response under its idempotency claim, or give the claim up."""
@@ -289,9 +293,16 @@ def build_guards(
 
 
 class GuardedResponse(Response):
-    """Wraps the forwarded response: rate-limit and budget headers, recording, the end-of-request hook."""
+    """Wraps the forwarded response: rate-limit and budget headers, recording, the end-of-request hook.
 
-    def __init__(self, inner: Response, flight: _InFlight, on_end: Callable[[], None]) -> None:
+    With an idempotency claim, the response's last message is held back until the claim is
+    settled (the answer stored, or the claim given up): a client that saw the end of the answer
+    and at once sends the same key again must get the replay, not 409 "in use".
+    """
+
+    def __init__(
+        self, inner: Response, flight: _InFlight, on_end: Callable[[], asyncio.Task[None] | None]
+    ) -> None:
         self._inner = inner
         self._flight = flight
         self._on_end = on_end
@@ -301,6 +312,8 @@ class GuardedResponse(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         flight = self._flight
         extra = [(k.encode(), v.encode()) for k, v in (flight.grant.headers if flight.grant else {}).items()]
+
+        held: list[Message] = []
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -316,11 +329,21 @@ class GuardedResponse(Response):
                     flight.chunks.clear()
                 elif chunk:
                     flight.chunks.append(chunk)
+            last = message["type"] == "http.response.body" and not message.get("more_body", False)
+            if last and flight.claim is not None:
+                flight.complete = True
+                held.append(message)  # sent once the claim is settled, below
+                return
             await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body", False):
+            if last:
                 flight.complete = True
 
         try:
             await self._inner(scope, receive, recording_send)
         finally:
-            self._on_end()
+            settling = self._on_end()
+        if held:
+            if settling is not None:
+                await asyncio.shield(settling)
+            with contextlib.suppress(OSError):  # the client may have left meanwhile
+                await send(held[0])
