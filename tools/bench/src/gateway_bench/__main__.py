@@ -25,6 +25,7 @@ from gateway_bench import pyspy
 from gateway_bench.seed import FAILOVER_MODEL
 from gateway_bench.soak import soak
 from gateway_bench.stack import LOAD_CORE, BenchStack, rss_bytes
+from gateway_bench.sweep import sweep
 from gateway_bench.wrk import WrkResult, run_wrk, write_script
 
 
@@ -90,6 +91,9 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=Path(".run/bench"), help="working directory")
     parser.add_argument("--profile", action="store_true", help="py-spy the worker during c=64")
     parser.add_argument("--soak", type=int, default=0, metavar="SECONDS", help="run only the soak, this long")
+    parser.add_argument(
+        "--sweep", action="store_true", help="run only the 50 ms upstream at 4 to 64 connections"
+    )
     args = parser.parse_args()
     stack = BenchStack(root=args.root.resolve())
     results: dict[str, object] = {}
@@ -102,6 +106,10 @@ def main() -> None:
         rss_idle = rss_bytes(worker)
         if args.soak:
             results["soak"] = soak(stack, warm, args.soak)
+            return
+        if args.sweep:
+            slow = write_script(stack.root / "sweep.lua", _body(SCENARIOS[4]), key)
+            results["sweep"] = sweep(stack, slow, args.seconds)
             return
         lines = [
             "| scenario | direct RPS | direct p50 ms | direct p99 ms | proxy RPS | proxy p50 ms "
