@@ -35,8 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from types import TracebackType
 
 # Deadline checks per timeout. Each check is a timer callback, and only a call that is still
 # waiting pays for it. Finer checks count more of a CPU-starved loop's lateness as not silence.
@@ -58,39 +57,67 @@ class Answers:
         self.last = asyncio.get_running_loop().time()
 
 
-@asynccontextmanager
-async def reply_deadline(timeout_s: float, answers: Answers, *, max_wait_s: float) -> AsyncIterator[None]:
+class ReplyDeadline:
+    """The async context manager `reply_deadline` returns (see there).
+
+    A class rather than an `@asynccontextmanager`: every admission enters one, and a generator
+    based context manager costs an async generator, which the event loop also registers in a
+    weak set, on each use.
+    """
+
+    __slots__ = (
+        "_answers",
+        "_give_up_at",
+        "_handle",
+        "_loop",
+        "_lost",
+        "_max_wait_s",
+        "_since",
+        "_timeout",
+        "_timeout_s",
+    )
+
+    def __init__(self, timeout_s: float, answers: Answers, max_wait_s: float) -> None:
+        self._timeout_s = timeout_s
+        self._answers = answers
+        self._max_wait_s = max_wait_s
+
+    async def __aenter__(self) -> None:
+        loop = self._loop = asyncio.get_running_loop()
+        start = loop.time()
+        self._give_up_at = start + max(self._max_wait_s, self._timeout_s)
+        self._since = start  # silence is counted from here
+        self._lost = 0.0  # time after `since` when the loop was not free to hear Redis
+        self._timeout = asyncio.timeout(None)
+        await self._timeout.__aenter__()
+        due = start + self._timeout_s / TICKS
+        self._handle = loop.call_at(due, self._check, due)
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._handle.cancel()
+        await self._timeout.__aexit__(exc_type, exc, tb)  # turns its own cancellation into TimeoutError
+
+    def _check(self, due: float) -> None:
+        now = self._loop.time()
+        if self._answers.last > self._since:
+            self._since, self._lost = self._answers.last, 0.0
+        late = now - max(due, self._since)
+        if late > SLACK_S:
+            self._lost += late
+        silent = now - self._since - self._lost
+        if silent >= self._timeout_s or now >= self._give_up_at:
+            self._timeout.reschedule(now)  # cancels one callback later: a queued reply still wins
+            return
+        next_due = now + min(self._timeout_s / TICKS, self._timeout_s - silent)
+        self._handle = self._loop.call_at(next_due, self._check, next_due)
+
+
+def reply_deadline(timeout_s: float, answers: Answers, *, max_wait_s: float) -> ReplyDeadline:
     """Raise TimeoutError in the block once Redis has been silent for `timeout_s`, or after `max_wait_s`.
 
     Silence is counted from the later of the block's start and the last answer recorded in
     `answers`. Time when the event loop was too busy to run the deadline's timer is left out.
     """
-    loop = asyncio.get_running_loop()
-    tick_s = timeout_s / TICKS
-    start = loop.time()
-    give_up_at = start + max(max_wait_s, timeout_s)
-    since = start  # silence is counted from here
-    lost = 0.0  # time after `since` when the loop was not free to hear Redis
-    handle: asyncio.TimerHandle
-    async with asyncio.timeout(None) as timeout:
-
-        def check(due: float) -> None:
-            nonlocal handle, since, lost
-            now = loop.time()
-            if answers.last > since:
-                since, lost = answers.last, 0.0
-            late = now - max(due, since)
-            if late > SLACK_S:
-                lost += late
-            silent = now - since - lost
-            if silent >= timeout_s or now >= give_up_at:
-                timeout.reschedule(now)  # cancels one callback later: a queued reply still wins
-                return
-            next_due = now + min(tick_s, timeout_s - silent)
-            handle = loop.call_at(next_due, check, next_due)
-
-        handle = loop.call_at(start + tick_s, check, start + tick_s)
-        try:
-            yield
-        finally:
-            handle.cancel()
+    return ReplyDeadline(timeout_s, answers, max_wait_s)
