@@ -119,7 +119,7 @@ def check_usable(record: KeyRecord, now_unix: float) -> None:
 
 
 OutcomeCounter = Callable[[str], None]
-# Principals memoised per record object: more than the key cache holds is never needed at once.
+# Principals memoised per key digest: more than the key cache holds is never needed at once.
 _PRINCIPALS_LIMIT = 10_000
 
 
@@ -138,9 +138,9 @@ class Authenticator:
         self.resolver = resolver
         self._pepper = pepper
         self._count = count
-        # id(record) -> its Principal. A cached record is replaced on refresh, never changed, and
-        # the Principal holds it, so its id cannot be reused while the entry lives.
-        self._principals: dict[int, Principal] = {}
+        # digest -> the Principal of the record last resolved for it. A refreshed record is a
+        # new object (records are replaced, never changed), so it gets a new Principal.
+        self._principals: dict[str, Principal] = {}
 
     async def authenticate(self, headers: Mapping[str, str]) -> Principal:
         """Authenticate the request and set the tenant/key ids in the logging context."""
@@ -168,17 +168,17 @@ class Authenticator:
             self._count("refused")
             raise
         self._count("ok")
-        principal = self._principal(record)
+        principal = self._principal(digest, record)
         tenant_id_var.set(principal.tenant_id)
         key_id_var.set(principal.key_id)
         return principal
 
-    def _principal(self, record: KeyRecord) -> Principal:
+    def _principal(self, digest: str, record: KeyRecord) -> Principal:
         """The record's Principal, built once per record object (its scopes as frozensets)."""
-        principal = self._principals.get(id(record))
+        principal = self._principals.get(digest)
         if principal is not None and principal.record is record:
             return principal
         if len(self._principals) >= _PRINCIPALS_LIMIT:
             self._principals.clear()
-        principal = self._principals[id(record)] = Principal.from_record(record)
+        principal = self._principals[digest] = Principal.from_record(record)
         return principal

@@ -313,9 +313,10 @@ class GuardedResponse(Response):
         flight = self._flight
         extra = [(k.encode(), v.encode()) for k, v in (flight.grant.headers if flight.grant else {}).items()]
 
-        held: list[Message] = []
+        held: Message | None = None  # the last message, while the claim is being settled
 
         async def recording_send(message: Message) -> None:
+            nonlocal held
             if message["type"] == "http.response.start":
                 flight.status = message["status"]
                 flight.headers = list(message.get("headers", ()))
@@ -332,7 +333,7 @@ class GuardedResponse(Response):
             last = message["type"] == "http.response.body" and not message.get("more_body", False)
             if last and flight.claim is not None:
                 flight.complete = True
-                held.append(message)  # sent once the claim is settled, below
+                held = message  # sent once the claim is settled, below
                 return
             await send(message)
             if last:
@@ -342,8 +343,8 @@ class GuardedResponse(Response):
             await self._inner(scope, receive, recording_send)
         finally:
             settling = self._on_end()
-        if held:
+        if held is not None:
             if settling is not None:
                 await asyncio.shield(settling)
             with contextlib.suppress(OSError):  # the client may have left meanwhile
-                await send(held[0])
+                await send(held)

@@ -93,95 +93,65 @@ class ProxyMetrics:
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
-        self.requests = Children(
-            Counter(
-                "gateway_proxy_requests",
-                "Requests answered, by route, model alias and HTTP status.",
-                ["route", "model", "status"],
-                registry=self.registry,
-            )
+        self.requests = self._counter(
+            "gateway_proxy_requests",
+            "Requests answered, by route, model alias and HTTP status.",
+            ["route", "model", "status"],
         )
-        self.request_duration = Children(
-            Histogram(
-                "gateway_proxy_request_duration_seconds",
-                "Time from request arrival to the end of the response (streams included).",
-                ["route"],
-                buckets=_LATENCY_BUCKETS,
-                registry=self.registry,
-            )
+        self.request_duration = self._histogram(
+            "gateway_proxy_request_duration_seconds",
+            "Time from request arrival to the end of the response (streams included).",
+            ["route"],
+            _LATENCY_BUCKETS,
         )
-        self.upstream_duration = Children(
-            Histogram(
-                "gateway_proxy_upstream_duration_seconds",
-                "Time waiting on the provider until its response (headers for streams) arrived.",
-                ["provider"],
-                buckets=_LATENCY_BUCKETS,
-                registry=self.registry,
-            )
+        self.upstream_duration = self._histogram(
+            "gateway_proxy_upstream_duration_seconds",
+            "Time waiting on the provider until its response (headers for streams) arrived.",
+            ["provider"],
+            _LATENCY_BUCKETS,
         )
-        self.overhead = Children(
-            Histogram(
-                "gateway_proxy_overhead_seconds",
-                "Time the gateway itself added before the response started (upstream time excluded).",
-                ["route"],
-                buckets=_OVERHEAD_BUCKETS,
-                registry=self.registry,
-            )
+        self.overhead = self._histogram(
+            "gateway_proxy_overhead_seconds",
+            "Time the gateway itself added before the response started (upstream time excluded).",
+            ["route"],
+            _OVERHEAD_BUCKETS,
         )
-        self.time_to_first_token = Children(
-            Histogram(
-                "gateway_proxy_time_to_first_token_seconds",
-                "Streams: time from request arrival to the first content event relayed, by provider.",
-                ["provider"],
-                buckets=_LATENCY_BUCKETS,
-                registry=self.registry,
-            )
+        self.time_to_first_token = self._histogram(
+            "gateway_proxy_time_to_first_token_seconds",
+            "Streams: time from request arrival to the first content event relayed, by provider.",
+            ["provider"],
+            _LATENCY_BUCKETS,
         )
-        self.error_responses = Children(
-            Counter(
-                "gateway_proxy_error_responses",
-                "Requests answered with a gateway error, by error code (rate_limit_exceeded and "
-                "insufficient_quota are the rate-limit and budget refusals).",
-                ["code"],
-                registry=self.registry,
-            )
+        self.error_responses = self._counter(
+            "gateway_proxy_error_responses",
+            "Requests answered with a gateway error, by error code (rate_limit_exceeded and "
+            "insufficient_quota are the rate-limit and budget refusals).",
+            ["code"],
         )
-        self.upstream_errors = Children(
-            Counter(
-                "gateway_proxy_upstream_errors",
-                "Upstream failures by provider and error code.",
-                ["provider", "code"],
-                registry=self.registry,
-            )
+        self.upstream_errors = self._counter(
+            "gateway_proxy_upstream_errors",
+            "Upstream failures by provider and error code.",
+            ["provider", "code"],
         )
-        self.key_lookups = Children(
-            Counter(
-                "gateway_proxy_key_lookups",
-                "Virtual-key authentications by outcome.",
-                ["outcome"],
-                registry=self.registry,
-            )
+        self.key_lookups = self._counter(
+            "gateway_proxy_key_lookups",
+            "Virtual-key authentications by outcome.",
+            ["outcome"],
         )
-        self.usage_events = Children(
-            Counter(
-                "gateway_proxy_usage_events",
-                "Usage events by outcome: queued, published, duplicate, retried, dropped.",
-                ["outcome"],
-                registry=self.registry,
-            )
+        self.usage_events = self._counter(
+            "gateway_proxy_usage_events",
+            "Usage events by outcome: queued, published, duplicate, retried, dropped.",
+            ["outcome"],
         )
         self.usage_queue_depth = Gauge(
             "gateway_proxy_usage_queue_depth",
             "Usage events waiting to be published.",
             registry=self.registry,
         )
-        self.failovers = Children(
-            Counter(
-                "gateway_proxy_failovers",
-                "Attempts that failed before the first byte and moved on, by routing verdict.",
-                ["verdict"],
-                registry=self.registry,
-            )
+        self.failovers = self._counter(
+            "gateway_proxy_failovers",
+            "Attempts that failed before the first byte and moved on, by routing verdict.",
+            ["verdict"],
         )
         self.breaker_transitions = Counter(
             "gateway_proxy_breaker_transitions",
@@ -200,6 +170,14 @@ class ProxyMetrics:
             "Revision of the config snapshot in use (0 before the first).",
             registry=self.registry,
         )
+
+    def _counter(self, name: str, documentation: str, labels: list[str]) -> Children[Counter]:
+        return Children(Counter(name, documentation, labels, registry=self.registry))
+
+    def _histogram(
+        self, name: str, documentation: str, labels: list[str], buckets: tuple[float, ...]
+    ) -> Children[Histogram]:
+        return Children(Histogram(name, documentation, labels, buckets=buckets, registry=self.registry))
 
     def breaker_transition(self, deployment_id: str, state: BreakerState) -> None:
         """Circuit-breaker hook: count the transition and publish the deployment's state."""
