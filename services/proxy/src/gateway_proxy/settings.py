@@ -50,7 +50,7 @@ class ProxySettings(GatewaySettings):
 
     # Upstream connection pool (HTTP/1.1 keep-alive; one pool shared by every provider).
     upstream_max_connections: int = Field(default=1000, ge=1)
-    # Accepted for compatibility: aiohttp's pool has no separate cap on idle connections.
+    # Idle connections kept for reuse, over every provider; more are closed when released.
     upstream_max_keepalive: int = Field(default=200, ge=0)
     # Seconds an idle upstream connection stays open for reuse.
     upstream_keepalive_expiry_s: float = Field(default=30.0, gt=0)

@@ -1,15 +1,15 @@
 """The HTTP client to providers and the one place transport failures become gateway errors.
 
-`AiohttpUpstream` sends an adapter's `UpstreamRequest` straight through aiohttp's connection pool
-(one pool per process, HTTP/1.1 keep-alive; HTTP/2 multiplexing buys nothing against providers
-that answer one request per stream and costs CPU) and hands back an `httpx.Response` whose body
-streams from aiohttp, so the forwarder and the relays read answers through one familiar API.
+`PooledUpstream` sends an adapter's `UpstreamRequest` over a pooled HTTP/1.1 keep-alive
+connection (`upstream_pool.py`; one pool per process; HTTP/2 multiplexing buys nothing against
+providers that answer one request per stream and costs CPU) and hands back an `httpx.Response`
+whose body streams from the connection, so the forwarder and the relays read answers through one
+familiar API (httpx also decodes gzip and deflate for them).
 
-Why not `httpx.AsyncClient`: per request it parses the URL, merges base URL, headers and cookies,
-and runs its auth, redirect and cookie-extraction wrappers — about 230 µs of CPU per call on this
-machine against 130 µs for aiohttp alone (docs/performance.md, "Upstream client"), the largest
-single share of the proxy's per-request cost. httpcore's own pool was worse still (it scans every
-pooled connection twice per request). aiohttp keeps idle connections in a per-host deque.
+Why not a general-purpose client: per call, on this machine, `httpx.AsyncClient` cost ≈230 µs of
+CPU and aiohttp ≈120 µs, for URL objects, header multidicts, cookie jars, redirect, auth and
+tracing hooks and timer objects the gateway does not use; the pool here, with httptools parsing
+the answers, costs ≈8 µs for the same call (docs/performance.md, "Upstream client").
 
 Hygiene: requests carry exactly the adapter's headers (the client's Authorization, api-key,
 x-api-key, cookies, x-request-id and anything gateway-internal are never copied, so they cannot
@@ -28,18 +28,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
-import aiohttp
 import httpx
 from gateway_providers import UpstreamRequest
-from yarl import URL
 
 from gateway_proxy.errors import GatewayError, UpstreamFailed, UpstreamTimeout
 from gateway_proxy.settings import ProxySettings
+from gateway_proxy.upstream_pool import Connection, Pool, Target, is_retryable, parse_target
 
 USER_AGENT = "open-model-gateway/0.1"
-# What httpx decodes for the forwarder (aiohttp's own decompression is off).
+# What httpx decodes for the forwarder.
 _ACCEPTED_ENCODINGS = "gzip, deflate"
-# Parsed URLs and timeout objects are reused: a deployment's URL repeats on every request.
+# Parsed URLs are reused: a deployment's URL repeats on every request.
 _CACHE_LIMIT = 4096
 
 
@@ -83,77 +82,82 @@ class Upstream(Protocol):
         ...
 
 
-class AiohttpUpstream:
+class PooledUpstream:
     """The process's pool of provider connections (see the module docstring)."""
 
-    def __init__(self, *, max_connections: int, keepalive_expiry_s: float) -> None:
-        self._max_connections = max_connections
-        self._keepalive_expiry_s = keepalive_expiry_s
-        self._session: aiohttp.ClientSession | None = None
-        self._urls: dict[str, URL] = {}
-        self._timeouts: dict[tuple[float, float], aiohttp.ClientTimeout] = {}
+    def __init__(self, *, max_connections: int, max_idle: int, keepalive_expiry_s: float) -> None:
+        self._pool = Pool(
+            max_connections=max_connections,
+            max_idle=max_idle,
+            keepalive_expiry_s=keepalive_expiry_s,
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+        )
+        self._targets: dict[str, Target] = {}
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open now, idle or in use."""
+        return self._pool.open_connections
 
     async def send(self, request: UpstreamRequest, options: SendOptions) -> httpx.Response:
         """Send `request` as `options` say; the body streams as it is read and must be closed."""
-        session = self._session if self._session is not None else self._open()
-        try:
-            answer = await session.request(
-                request.method,
-                self._url(request.url),
-                headers=_headers(request.headers, stream=options.stream),
-                data=request.body,
-                timeout=self._timeout(options.connect_s, options.read_s),
-                allow_redirects=False,
-                auto_decompress=False,
-                skip_auto_headers=_SKIPPED_AUTO_HEADERS,
-            )
-        except aiohttp.ClientError as exc:
-            raise as_httpx_error(exc) from exc
-        if options.buffered and answer.status < 400:
-            return httpx.Response(
-                answer.status, headers=answer.raw_headers, content=await _read_whole(answer)
-            )
-        return httpx.Response(answer.status, headers=answer.raw_headers, stream=_Body(answer))
+        target = self._target(request.url)
+        head = _head(request, target, stream=options.stream)
+        while True:
+            connection = await self._pool.acquire(target.origin, options.connect_s)
+            try:
+                await connection.request(head, request.body, options.read_s)
+                break
+            except httpx.TransportError:
+                retry = is_retryable(request.method, connection)
+                self._pool.release(connection)
+                if not retry:
+                    raise
+            except BaseException:
+                self._pool.release(connection)
+                raise
+        if options.buffered and connection.status < 400:
+            try:
+                content = await connection.read_all(options.read_s)
+            finally:
+                self._pool.release(connection)
+            return httpx.Response(connection.status, headers=connection.headers, content=content)
+        return httpx.Response(
+            connection.status,
+            headers=connection.headers,
+            stream=_Body(self._pool, connection, options.read_s),
+        )
 
     async def aclose(self) -> None:
-        """Close every pooled connection."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        """Close every idle connection."""
+        self._pool.close()
 
-    def _open(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(
-            limit=self._max_connections,
-            keepalive_timeout=self._keepalive_expiry_s,
-            ssl=httpx.create_ssl_context(trust_env=False),
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
-        )
-        return self._session
-
-    def _url(self, text: str) -> URL:
-        url = self._urls.get(text)
-        if url is None:
-            if len(self._urls) >= _CACHE_LIMIT:
-                self._urls.clear()
-            url = self._urls[text] = URL(text)
-        return url
-
-    def _timeout(self, connect_s: float, read_s: float) -> aiohttp.ClientTimeout:
-        timeout = self._timeouts.get((connect_s, read_s))
-        if timeout is None:
-            if len(self._timeouts) >= _CACHE_LIMIT:
-                self._timeouts.clear()
-            timeout = aiohttp.ClientTimeout(
-                total=None, connect=connect_s, sock_connect=connect_s, sock_read=read_s
-            )
-            self._timeouts[(connect_s, read_s)] = timeout
-        return timeout
+    def _target(self, url: str) -> Target:
+        target = self._targets.get(url)
+        if target is None:
+            if len(self._targets) >= _CACHE_LIMIT:
+                self._targets.clear()
+            target = self._targets[url] = parse_target(url)
+        return target
 
 
-# aiohttp would add `Content-Type: application/octet-stream` to a body the adapter left untyped.
-_SKIPPED_AUTO_HEADERS = frozenset({"Content-Type"})
+# Set by the pool itself, whatever the adapter says.
+_FRAMING_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+_BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+
+
+def _head(request: UpstreamRequest, target: Target, *, stream: bool) -> bytes:
+    """The request line and headers: the adapter's, a user agent, the encodings and the framing."""
+    lines = [f"{request.method} {target.path} HTTP/1.1", f"host: {target.host_header}"]
+    for name, value in _headers(request.headers, stream=stream):
+        if "\r" in value or "\n" in value or "\r" in name or "\n" in name or ":" in name:
+            raise httpx.LocalProtocolError(f"Header {name!r} holds a line break or colon.")
+        if name.lower() not in _FRAMING_HEADERS:
+            lines.append(f"{name}: {value}")
+    if request.body is not None or request.method not in _BODYLESS_METHODS:
+        lines.append(f"content-length: {len(request.body or b'')}")
+    lines.append("\r\n")
+    return "\r\n".join(lines).encode()
 
 
 def _headers(adapter_headers: list[tuple[str, str]], *, stream: bool) -> list[tuple[str, str]]:
@@ -172,62 +176,36 @@ def _headers(adapter_headers: list[tuple[str, str]], *, stream: bool) -> list[tu
     return headers
 
 
-async def _read_whole(answer: aiohttp.ClientResponse) -> bytes:
-    """The whole body (the connection goes back to the pool); closed on any failure or cancel."""
-    try:
-        return await answer.read()
-    except aiohttp.ClientError as exc:
-        answer.close()
-        raise as_httpx_error(exc) from exc
-    except BaseException:
-        answer.close()
-        raise
-
-
 class _Body(httpx.AsyncByteStream):
-    """An aiohttp response body as httpx's stream, raising httpx's errors.
+    """An answer's body as httpx's stream, read from its pooled connection.
 
     Closing it returns the connection to the pool when the body was read to its end and closes
     the connection otherwise (a client that left mid-stream: the provider sees the hang-up).
     """
 
-    def __init__(self, answer: aiohttp.ClientResponse) -> None:
-        self._answer = answer
+    def __init__(self, pool: Pool, connection: Connection, read_s: float) -> None:
+        self._pool = pool
+        self._connection: Connection | None = connection
+        self._read_s = read_s
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._answer.content.iter_any():
-                yield chunk
-        except aiohttp.ClientError as exc:
-            raise as_httpx_error(exc) from exc
+        connection = self._connection
+        if connection is None:
+            return
+        while chunk := await connection.read_chunk(self._read_s):
+            yield chunk
 
     async def aclose(self) -> None:
-        if self._answer.content.at_eof():
-            self._answer.release()
-        else:
-            self._answer.close()
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            self._pool.release(connection)
 
 
-def as_httpx_error(exc: aiohttp.ClientError) -> httpx.TransportError:
-    """The httpx error for an aiohttp failure (what httpcore raised for the same failure)."""
-    message = str(exc) or type(exc).__name__
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return httpx.ConnectTimeout(message)
-    if isinstance(exc, aiohttp.ServerTimeoutError):
-        return httpx.ReadTimeout(message)
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return httpx.ConnectError(message)
-    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientResponseError):
-        return httpx.RemoteProtocolError(message)
-    if isinstance(exc, aiohttp.InvalidURL):
-        return httpx.UnsupportedProtocol(message)
-    return httpx.ReadError(message)
-
-
-def create_upstream(settings: ProxySettings) -> AiohttpUpstream:
+def create_upstream(settings: ProxySettings) -> PooledUpstream:
     """The pooled upstream the lifespan owns (`upstream_tracing.traced` wraps it when tracing is on)."""
-    return AiohttpUpstream(
+    return PooledUpstream(
         max_connections=settings.upstream_max_connections,
+        max_idle=settings.upstream_max_keepalive,
         keepalive_expiry_s=settings.upstream_keepalive_expiry_s,
     )
 

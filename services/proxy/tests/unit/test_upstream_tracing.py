@@ -11,7 +11,7 @@ from gateway_common.telemetry import active_tracer
 from gateway_providers import UpstreamRequest
 from gateway_proxy.app import create_app
 from gateway_proxy.settings import ProxySettings
-from gateway_proxy.upstream import AiohttpUpstream, SendOptions, UpstreamLabels, create_upstream
+from gateway_proxy.upstream import PooledUpstream, SendOptions, UpstreamLabels, create_upstream
 from gateway_proxy.upstream_tracing import TracingUpstream, traced
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -131,7 +131,7 @@ async def test_without_tracing_nothing_is_wrapped() -> None:
     settings = ProxySettings(redis_url="redis://r", nats_url="nats://n", key_pepper="p", dataplane_key="k")
     assert active_tracer("gateway_proxy") is None
     client = traced(create_upstream(settings))
-    assert isinstance(client, AiohttpUpstream)
+    assert isinstance(client, PooledUpstream)
     await client.aclose()
     app = create_app(settings)
     assert not isinstance(app, ServerSpanMiddleware)

@@ -45,8 +45,8 @@ from gateway_providers.openai import extra_headers
 REGION_SETTING: Final = "region"
 EVENT_STREAM_TYPE: Final = "application/vnd.amazon.eventstream"
 # Characters a path segment may carry unencoded (RFC 3986 pchar). They are sent raw because
-# HTTP clients that requote URLs (yarl, under the proxy's aiohttp transport) turn `%3A` back
-# into `:`, which would change the canonical URI the signature covers; `/` stays `%2F`.
+# some HTTP clients requote URLs (yarl, under aiohttp, turns `%3A` back into `:`), which would
+# change the canonical URI the signature covers; `/` stays `%2F`.
 PATH_SAFE: Final = "!$&'()*+,;=:@"
 
 RESERVED_HEADERS: Final = frozenset(
