@@ -54,6 +54,7 @@ from gateway_proxy.router import Router
 from gateway_proxy.runtime import DeploymentRuntime, ModelRuntime, RuntimeConfig
 from gateway_proxy.tokens import TokenEstimator
 from gateway_proxy.upstream import SendOptions, Upstream, UpstreamLabels, transport_error
+from gateway_proxy.upstream_answer import UpstreamAnswer
 from gateway_proxy.usage import UsageRecord, build_usage_event
 from gateway_proxy.usage_publisher import UsagePublisher
 
@@ -342,7 +343,7 @@ class Forwarder:
         call: _Call,
         deployment: DeploymentRuntime,
         sent: float,
-        response: httpx.Response,
+        response: UpstreamAnswer,
     ) -> None:
         """An upstream error status: read its message, translate it, note the failure."""
         try:
@@ -361,7 +362,7 @@ class Forwarder:
         call: _Call,
         deployment: DeploymentRuntime,
         sent: float,
-        response: httpx.Response,
+        response: UpstreamAnswer,
     ) -> Response | None:
         adapter = deployment.provider.adapter
         try:
@@ -406,7 +407,7 @@ class Forwarder:
         model: ModelRuntime,
         deployment: DeploymentRuntime,
         sent: float,
-        response: httpx.Response,
+        response: UpstreamAnswer,
     ) -> SSERelayResponse | None:
         parser = deployment.provider.adapter.new_stream_parser(call.job.endpoint)
         try:
@@ -465,7 +466,7 @@ class Forwarder:
         call: _Call,
         deployment: DeploymentRuntime,
         sent: float,
-        response: httpx.Response,
+        response: UpstreamAnswer,
     ) -> BytesRelayResponse:
         elapsed = self._elapsed(call.context, sent)
         self._succeeded(deployment, elapsed)
@@ -563,7 +564,7 @@ def _past(deadline: float) -> bool:
     return asyncio.get_running_loop().time() >= deadline
 
 
-async def _read_body(response: httpx.Response, limit: int) -> bytes:
+async def _read_body(response: UpstreamAnswer, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.aiter_bytes():

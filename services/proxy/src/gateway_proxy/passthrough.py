@@ -1,6 +1,6 @@
 """Relaying a binary upstream body (speech audio) to the client chunk by chunk, unbuffered.
 
-`BytesRelayResponse` owns an open upstream `httpx.Response`: it answers with the upstream's
+`BytesRelayResponse` owns an open upstream answer (`UpstreamAnswer`): it answers with the upstream's
 status and content type, then sends each chunk as it arrives, so the first audio bytes reach
 the client while the provider is still producing the rest. A client that leaves cancels the
 relay (the upstream response is closed). An upstream that fails or stalls mid-body cannot be
@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from gateway_proxy.relay import StreamOutcome, run_until_disconnect
+from gateway_proxy.upstream_answer import UpstreamAnswer
 
 
 class UpstreamBodyAborted(Exception):
@@ -30,7 +31,7 @@ class BytesRelayResponse(Response):
 
     def __init__(
         self,
-        upstream: httpx.Response,
+        upstream: UpstreamAnswer,
         *,
         deadline: float,
         on_finish: Callable[[StreamOutcome], None],

@@ -5,7 +5,7 @@ a tool call, a finish, usage or the end marker); the role-only opening chunk and
 held back. Until then nothing has reached the client, so a failure — an error event, a cut
 connection, an idle upstream — raises `StreamStartFailed` and the forwarder fails over.
 
-`SSERelayResponse` is an ASGI response that owns an open upstream `httpx.Response` and the
+`SSERelayResponse` is an ASGI response that owns an open upstream answer (`UpstreamAnswer`) and the
 events `start_stream` held back:
 
 - each upstream chunk goes through the adapter's incremental parser and every completed event
@@ -36,6 +36,7 @@ from starlette.types import Receive, Scope, Send
 
 from gateway_proxy.errors import sse_error_event
 from gateway_proxy.tokens import append_choice_text
+from gateway_proxy.upstream_answer import UpstreamAnswer
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class StreamStartFailed(Exception):
         self.error = error
 
 
-async def start_stream(upstream: httpx.Response, parser: StreamParser, deadline: float) -> StreamStart:
+async def start_stream(upstream: UpstreamAnswer, parser: StreamParser, deadline: float) -> StreamStart:
     """Read `upstream` until it commits to an answer; raise StreamStartFailed if it fails first."""
     chunks = upstream.aiter_bytes()
     prelude: list[StreamEvent] = []
@@ -156,7 +157,7 @@ class SSERelayResponse(Response):
 
     def __init__(
         self,
-        upstream: httpx.Response,
+        upstream: UpstreamAnswer,
         parser: StreamParser,
         start: StreamStart,
         *,

@@ -2,9 +2,9 @@
 
 `PooledUpstream` sends an adapter's `UpstreamRequest` over a pooled HTTP/1.1 keep-alive
 connection (`upstream_pool.py`; one pool per process; HTTP/2 multiplexing buys nothing against
-providers that answer one request per stream and costs CPU) and hands back an `httpx.Response`
-whose body streams from the connection, so the forwarder and the relays read answers through one
-familiar API (httpx also decodes gzip and deflate for them).
+providers that answer one request per stream and costs CPU) and hands back an `Answer`
+(`upstream_answer.py`): the status, the headers and the body, read whole by the call for a sync
+answer or streamed from the connection, decoded from gzip or deflate.
 
 Why not a general-purpose client: per call, on this machine, `httpx.AsyncClient` cost ≈230 µs of
 CPU and aiohttp ≈120 µs, for URL objects, header multidicts, cookie jars, redirect, auth and
@@ -24,7 +24,6 @@ them into the client's 502 or 504.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,6 +32,7 @@ from gateway_providers import UpstreamRequest
 
 from gateway_proxy.errors import GatewayError, UpstreamFailed, UpstreamTimeout
 from gateway_proxy.settings import ProxySettings
+from gateway_proxy.upstream_answer import Answer, UpstreamAnswer
 from gateway_proxy.upstream_pool import Connection, Pool, Target, is_retryable, parse_target
 
 USER_AGENT = "open-model-gateway/0.1"
@@ -73,7 +73,7 @@ class SendOptions:
 class Upstream(Protocol):
     """What the forwarder sends provider requests through (tracing wraps it when on)."""
 
-    async def send(self, request: UpstreamRequest, options: SendOptions) -> httpx.Response:
+    async def send(self, request: UpstreamRequest, options: SendOptions) -> UpstreamAnswer:
         """Send `request`; the answer's body streams as it is read and must be closed."""
         ...
 
@@ -99,7 +99,7 @@ class PooledUpstream:
         """Connections open now, idle or in use."""
         return self._pool.open_connections
 
-    async def send(self, request: UpstreamRequest, options: SendOptions) -> httpx.Response:
+    async def send(self, request: UpstreamRequest, options: SendOptions) -> UpstreamAnswer:
         """Send `request` as `options` say; the body streams as it is read and must be closed."""
         target = self._target(request.url)
         head = _head(request, target, stream=options.stream)
@@ -116,17 +116,14 @@ class PooledUpstream:
             except BaseException:
                 self._pool.release(connection)
                 raise
-        if options.buffered and connection.status < 400:
+        status, headers = connection.status, connection.headers
+        if options.buffered and status < 400:
             try:
                 content = await connection.read_all(options.read_s)
             finally:
                 self._pool.release(connection)
-            return httpx.Response(connection.status, headers=connection.headers, content=content)
-        return httpx.Response(
-            connection.status,
-            headers=connection.headers,
-            stream=_Body(self._pool, connection, options.read_s),
-        )
+            return Answer(status, headers, content=content)
+        return Answer(status, headers, source=_PooledSource(self._pool, connection, options.read_s))
 
     async def aclose(self) -> None:
         """Close every idle connection."""
@@ -176,24 +173,23 @@ def _headers(adapter_headers: list[tuple[str, str]], *, stream: bool) -> list[tu
     return headers
 
 
-class _Body(httpx.AsyncByteStream):
-    """An answer's body as httpx's stream, read from its pooled connection.
+class _PooledSource:
+    """A streamed answer's body, read from its pooled connection.
 
     Closing it returns the connection to the pool when the body was read to its end and closes
     the connection otherwise (a client that left mid-stream: the provider sees the hang-up).
     """
+
+    __slots__ = ("_connection", "_pool", "_read_s")
 
     def __init__(self, pool: Pool, connection: Connection, read_s: float) -> None:
         self._pool = pool
         self._connection: Connection | None = connection
         self._read_s = read_s
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    async def read(self) -> bytes:
         connection = self._connection
-        if connection is None:
-            return
-        while chunk := await connection.read_chunk(self._read_s):
-            yield chunk
+        return b"" if connection is None else await connection.read_chunk(self._read_s)
 
     async def aclose(self) -> None:
         connection, self._connection = self._connection, None

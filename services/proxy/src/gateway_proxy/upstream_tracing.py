@@ -25,6 +25,7 @@ from gateway_providers import UpstreamRequest
 from opentelemetry import trace
 
 from gateway_proxy.upstream import SendOptions, Upstream, UpstreamLabels
+from gateway_proxy.upstream_answer import UpstreamAnswer
 
 # Bodies larger than this are not parsed for their model name (an image upload, say).
 _MAX_PROBED_BODY = 256 * 1024
@@ -43,7 +44,7 @@ class TracingUpstream:
         self._inner = inner
         self._tracer = tracer
 
-    async def send(self, request: UpstreamRequest, options: SendOptions) -> httpx.Response:
+    async def send(self, request: UpstreamRequest, options: SendOptions) -> UpstreamAnswer:
         """Send `request` inside a span that ends when the response is closed."""
         span = self._tracer.start_span(
             f"upstream {request.method}",
@@ -62,35 +63,53 @@ class TracingUpstream:
         span.set_attribute("http.response.status_code", response.status_code)
         if response.status_code >= 400:
             span.set_status(trace.StatusCode.ERROR)
-        if isinstance(response.stream, httpx.AsyncByteStream) and not response.is_stream_consumed:
-            response.stream = _SpanEndingStream(response.stream, span)
-        else:  # a body read whole by the call (SendOptions.buffered): nothing more to wait for
+        if response.is_stream_consumed:  # a body read whole by the call (SendOptions.buffered)
             span.end()
-        return response
+            return response
+        return _SpanEndingAnswer(response, span)
 
     async def aclose(self) -> None:
         """Close the wrapped upstream (the connection pool)."""
         await self._inner.aclose()
 
 
-class _SpanEndingStream(httpx.AsyncByteStream):
-    """The response body; marks its first chunk and ends the span when closed."""
+class _SpanEndingAnswer:
+    """The answer whose body is still to come; marks its first chunk and ends the span when closed."""
 
-    def __init__(self, inner: httpx.AsyncByteStream, span: trace.Span) -> None:
+    def __init__(self, inner: UpstreamAnswer, span: trace.Span) -> None:
         self._inner = inner
         self._span = span
-        self._first = True
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    @property
+    def status_code(self) -> int:
+        return self._inner.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self._inner.headers
+
+    @property
+    def is_stream_consumed(self) -> bool:
+        return self._inner.is_stream_consumed
+
+    @property
+    def content(self) -> bytes:
+        return self._inner.content
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        first = True
         try:
-            async for chunk in self._inner:
-                if self._first:
-                    self._first = False
+            async for chunk in self._inner.aiter_bytes():
+                if first:
+                    first = False
                     self._span.add_event("first_byte")
                 yield chunk
         except BaseException as exc:
             self._span.set_status(trace.StatusCode.ERROR, type(exc).__name__)
             raise
+
+    async def aread(self) -> bytes:
+        return b"".join([chunk async for chunk in self.aiter_bytes()])
 
     async def aclose(self) -> None:
         try:

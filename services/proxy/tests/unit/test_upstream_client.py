@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import socket
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,7 @@ from gateway_providers import UpstreamRequest
 from gateway_proxy.errors import UpstreamFailed, UpstreamTimeout
 from gateway_proxy.settings import ProxySettings
 from gateway_proxy.upstream import PooledUpstream, SendOptions, create_upstream, transport_error
+from gateway_proxy.upstream_answer import Answer
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 OPTIONS = SendOptions(connect_s=2.0, read_s=5.0)
@@ -183,7 +185,7 @@ async def test_closing_a_body_before_its_end_hangs_up_on_the_provider() -> None:
 
     async with serve(endless) as (base, _), upstream_client() as client:
         response = await client.send(_request(base), SendOptions(2.0, 5.0, stream=True))
-        async for _chunk in response.aiter_raw():
+        async for _chunk in response.aiter_bytes():
             break
         await response.aclose()
         await asyncio.wait_for(closed.wait(), 2.0)
@@ -518,7 +520,7 @@ async def test_a_large_stream_read_slowly_arrives_whole() -> None:
     async with serve(big) as (base, _), pool() as client:
         response = await client.send(post(base), SendOptions(connect_s=2.0, read_s=5.0, stream=True))
         received = bytearray()
-        async for chunk in response.aiter_raw():
+        async for chunk in response.aiter_bytes():
             received += chunk
             await asyncio.sleep(0.005)
         await response.aclose()
@@ -544,3 +546,66 @@ async def test_only_http_urls_are_sent() -> None:
     async with pool() as client:
         with pytest.raises(httpx.UnsupportedProtocol):
             await fetch(client, UpstreamRequest("POST", "ftp://example.com/x", [], b""))
+
+
+# -- the answer: decoding and reading rules --
+
+
+class _Pieces:
+    """A body source handing out fixed pieces, recording whether it was closed."""
+
+    def __init__(self, *pieces: bytes) -> None:
+        self._pieces = list(pieces)
+        self.closed = False
+
+    async def read(self) -> bytes:
+        return self._pieces.pop(0) if self._pieces else b""
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize(
+    ("encoding", "packed"),
+    [
+        ("gzip", gzip.compress(b"x" * 5000)),
+        ("deflate", zlib.compress(b"x" * 5000)),
+        ("deflate", zlib.compress(b"x" * 5000)[2:-4]),  # raw deflate, as some servers send it
+    ],
+)
+async def test_a_streamed_body_is_decoded_across_pieces(encoding: str, packed: bytes) -> None:
+    pieces = [packed[i : i + 7] for i in range(0, len(packed), 7)]
+    source = _Pieces(*pieces)
+    answer = Answer(200, [(b"content-encoding", encoding.encode())], source=source)
+    assert await answer.aread() == b"x" * 5000
+    assert answer.content == b"x" * 5000
+    await answer.aclose()
+    assert source.closed
+
+
+@pytest.mark.parametrize("buffered", [False, True])
+async def test_a_corrupt_gzip_body_is_a_transport_error(buffered: bool) -> None:
+    headers = [(b"content-encoding", b"gzip")]
+
+    async def read() -> bytes:
+        if buffered:
+            return Answer(200, headers, content=b"not gzip at all").content
+        return await Answer(200, headers, source=_Pieces(b"not gzip at all")).aread()
+
+    with pytest.raises(httpx.RemoteProtocolError) as caught:
+        await read()
+    assert isinstance(transport_error(caught.value, "p"), UpstreamFailed)
+
+
+async def test_an_encoding_the_proxy_did_not_ask_for_passes_through() -> None:
+    answer = Answer(200, [(b"content-encoding", b"br")], content=b"\x8b\x02\x80raw")
+    assert answer.content == b"\x8b\x02\x80raw"
+
+
+async def test_a_streamed_body_is_read_once_and_content_needs_a_read() -> None:
+    answer = Answer(200, [], source=_Pieces(b"a", b"b"))
+    with pytest.raises(httpx.ResponseNotRead):
+        _ = answer.content
+    assert [chunk async for chunk in answer.aiter_bytes()] == [b"a", b"b"]
+    with pytest.raises(httpx.StreamConsumed):
+        _ = [chunk async for chunk in answer.aiter_bytes()]
