@@ -106,7 +106,7 @@ class PooledUpstream:
         while True:
             connection = await self._pool.acquire(target.origin, options.connect_s)
             try:
-                await connection.request(head, request.body, options.read_s)
+                await connection.request(head, request.body, options.read_s, whole=options.buffered)
                 break
             except httpx.TransportError:
                 retry = is_retryable(request.method, connection)
@@ -144,33 +144,40 @@ _BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 
 
 def _head(request: UpstreamRequest, target: Target, *, stream: bool) -> bytes:
-    """The request line and headers: the adapter's, a user agent, the encodings and the framing."""
+    """The request line and headers: the adapter's, a user agent, the encodings and the framing.
+
+    A header holding a line break (a credential pasted with its newline, say) could smuggle a
+    header or a request into the connection: it is refused before anything is sent.
+    """
     lines = [f"{request.method} {target.path} HTTP/1.1", f"host: {target.host_header}"]
-    for name, value in _headers(request.headers, stream=stream):
-        if "\r" in value or "\n" in value or "\r" in name or "\n" in name or ":" in name:
-            raise httpx.LocalProtocolError(f"Header {name!r} holds a line break or colon.")
-        if name.lower() not in _FRAMING_HEADERS:
-            lines.append(f"{name}: {value}")
+    present: set[str] = set()
+    for name, value in request.headers:
+        lowered = name.lower()
+        present.add(lowered)
+        if lowered in _FRAMING_HEADERS or (stream and lowered == "accept-encoding"):
+            continue
+        lines.append(f"{name}: {value}")
+    if "user-agent" not in present:
+        lines.append(_USER_AGENT_LINE)
+    if stream:
+        lines.append("accept-encoding: identity")
+        if "accept" not in present:
+            lines.append("accept: text/event-stream")
+    elif "accept-encoding" not in present:
+        lines.append(_ACCEPT_ENCODING_LINE)
     if request.body is not None or request.method not in _BODYLESS_METHODS:
         lines.append(f"content-length: {len(request.body or b'')}")
-    lines.append("\r\n")
-    return "\r\n".join(lines).encode()
+    text = "\r\n".join(lines)
+    breaks = len(lines) - 1  # only the ones between the lines
+    if text.count("\n") != breaks or text.count("\r") != breaks:
+        raise httpx.LocalProtocolError("A request header holds a line break.")
+    if any(":" in name for name, _ in request.headers):
+        raise httpx.LocalProtocolError("A request header's name holds a colon.")
+    return (text + "\r\n\r\n").encode()
 
 
-def _headers(adapter_headers: list[tuple[str, str]], *, stream: bool) -> list[tuple[str, str]]:
-    """The adapter's headers, plus a user agent and the encodings, unless the adapter set them."""
-    present = {name.lower() for name, _ in adapter_headers}
-    headers = list(adapter_headers)
-    if "user-agent" not in present:
-        headers.append(("user-agent", USER_AGENT))
-    if stream:
-        headers = [(name, value) for name, value in headers if name.lower() != "accept-encoding"]
-        headers.append(("accept-encoding", "identity"))
-        if "accept" not in present:
-            headers.append(("accept", "text/event-stream"))
-    elif "accept-encoding" not in present:
-        headers.append(("accept-encoding", _ACCEPTED_ENCODINGS))
-    return headers
+_USER_AGENT_LINE = f"user-agent: {USER_AGENT}"
+_ACCEPT_ENCODING_LINE = f"accept-encoding: {_ACCEPTED_ENCODINGS}"
 
 
 class _PooledSource:

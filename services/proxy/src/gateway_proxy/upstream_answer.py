@@ -14,7 +14,7 @@ decoded is httpx's `RemoteProtocolError`: a transport failure of the provider's 
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Protocol
 
 import httpx
@@ -27,7 +27,9 @@ class UpstreamAnswer(Protocol):
     def status_code(self) -> int: ...
 
     @property
-    def headers(self) -> httpx.Headers: ...
+    def headers(self) -> Mapping[str, str]:
+        """Looked up by lower-case name; repeated fields joined with ", " (as httpx does)."""
+        ...
 
     @property
     def is_stream_consumed(self) -> bool:
@@ -62,6 +64,34 @@ class BodySource(Protocol):
     async def aclose(self) -> None: ...
 
 
+class AnswerHeaders(Mapping[str, str]):
+    """An answer's headers, case-insensitive; indexed on first lookup (most answers get one or two)."""
+
+    __slots__ = ("_index", "raw")
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self.raw = raw
+        self._index: dict[str, str] | None = None
+
+    def _fields(self) -> dict[str, str]:
+        index = self._index
+        if index is None:
+            index = self._index = {}
+            for raw_name, raw_value in self.raw:
+                name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+                index[name] = f"{index[name]}, {value}" if name in index else value
+        return index
+
+    def __getitem__(self, name: str) -> str:
+        return self._fields()[name.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields())
+
+    def __len__(self) -> int:
+        return len(self._fields())
+
+
 class Answer:
     """The pool's `UpstreamAnswer`: whole (`content=`) or streamed from `source`."""
 
@@ -76,8 +106,8 @@ class Answer:
         source: BodySource | None = None,
     ) -> None:
         self.status_code = status_code
-        self.headers = httpx.Headers(raw_headers)
-        self._decoders = _decoders(self.headers.get("content-encoding"))
+        self.headers = AnswerHeaders(raw_headers)
+        self._decoders = _decoders(raw_headers)
         self._source = source
         self._content: bytes | None = None
         self.is_stream_consumed = content is not None
@@ -128,11 +158,12 @@ class Answer:
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
 
 
-def _decoders(encoding: str | None) -> list[_Decoder]:
-    """One decoder per encoding it understands, in the order to apply them (the last one first)."""
-    if not encoding:
-        return []
-    names = [name.strip().lower() for name in encoding.split(",")]
+def _decoders(raw_headers: list[tuple[bytes, bytes]]) -> list[_Decoder]:
+    """One decoder per content coding understood, in the order to apply them (the last one first)."""
+    names: list[str] = []
+    for name, value in raw_headers:
+        if name.lower() == b"content-encoding":
+            names += (coding.strip().lower() for coding in value.decode("latin-1").split(","))
     return [_Decoder(name) for name in reversed(names) if name in ("gzip", "x-gzip", "deflate")]
 
 

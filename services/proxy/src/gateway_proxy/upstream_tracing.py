@@ -15,10 +15,9 @@ ids stay inside.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
 from gateway_common.telemetry import active_tracer
 from gateway_providers import UpstreamRequest
@@ -85,7 +84,7 @@ class _SpanEndingAnswer:
         return self._inner.status_code
 
     @property
-    def headers(self) -> httpx.Headers:
+    def headers(self) -> Mapping[str, str]:
         return self._inner.headers
 
     @property

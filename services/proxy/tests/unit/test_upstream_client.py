@@ -609,3 +609,16 @@ async def test_a_streamed_body_is_read_once_and_content_needs_a_read() -> None:
     assert [chunk async for chunk in answer.aiter_bytes()] == [b"a", b"b"]
     with pytest.raises(httpx.StreamConsumed):
         _ = [chunk async for chunk in answer.aiter_bytes()]
+
+
+def test_answer_headers_are_case_insensitive_and_join_repeats() -> None:
+    answer = Answer(
+        200,
+        [(b"Content-Type", b"application/json"), (b"X-Thing", b"a"), (b"x-thing", b"b")],
+        content=b"{}",
+    )
+    assert answer.headers.get("content-type") == "application/json"
+    assert answer.headers["CONTENT-TYPE"] == "application/json"
+    assert answer.headers["x-thing"] == "a, b"
+    assert "retry-after" not in answer.headers
+    assert dict(answer.headers) == {"content-type": "application/json", "x-thing": "a, b"}
