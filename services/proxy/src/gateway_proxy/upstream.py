@@ -7,9 +7,10 @@ providers that answer one request per stream and costs CPU) and hands back an `A
 answer or streamed from the connection, decoded from gzip or deflate.
 
 Why not a general-purpose client: per call, on this machine, `httpx.AsyncClient` cost ≈230 µs of
-CPU and aiohttp ≈120 µs, for URL objects, header multidicts, cookie jars, redirect, auth and
-tracing hooks and timer objects the gateway does not use; the pool here, with httptools parsing
-the answers, costs ≈8 µs for the same call (docs/performance.md, "Upstream client").
+CPU and aiohttp ≈115-120 µs, for URL objects, header multidicts, cookie jars, redirect, auth and
+tracing hooks and timer objects the gateway does not use; this pool, with httptools parsing the
+answers, costs ≈35 µs for the same call, its `Answer` included (docs/performance.md, "Upstream
+client"; `python -m gateway_bench.client_loop`).
 
 Hygiene: requests carry exactly the adapter's headers (the client's Authorization, api-key,
 x-api-key, cookies, x-request-id and anything gateway-internal are never copied, so they cannot

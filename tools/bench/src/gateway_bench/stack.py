@@ -35,7 +35,7 @@ def rss_bytes(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def _wait_port(port: int, timeout_s: float = 10.0) -> None:
+def wait_port(port: int, timeout_s: float = 10.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with socket.socket() as probe:
@@ -80,7 +80,7 @@ class BenchStack:
             ready_url=None,
         )
         self.nginx.start()
-        _wait_port(self.upstream_port)
+        wait_port(self.upstream_port)
         self.valkey = ValkeyServer(
             port=free_port(),
             data_dir=self.root / "valkey",
