@@ -145,6 +145,7 @@ def _build_state(settings: ProxySettings, metrics: ProxyMetrics, estimator: Toke
         queue_size=settings.usage_queue_size,
         publish_timeout_s=settings.usage_publish_timeout_s,
         concurrency=settings.usage_publish_concurrency,
+        linger_s=settings.usage_publish_linger_s,
         spool=UsageSpool.open(
             settings.usage_spool_dir, max_bytes=settings.usage_spool_max_bytes, registry=metrics.registry
         ),

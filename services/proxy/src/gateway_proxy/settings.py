@@ -76,6 +76,8 @@ class ProxySettings(GatewaySettings):
     usage_queue_size: int = Field(default=100_000, ge=1)
     usage_publish_timeout_s: float = Field(default=2.0, gt=0)
     usage_publish_concurrency: int = Field(default=1024, ge=1)
+    # How long the publisher waits for more events to join a batch (0: publish at once).
+    usage_publish_linger_s: float = Field(default=0.002, ge=0, le=1)
     usage_flush_timeout_s: float = Field(default=10.0, gt=0)
     # On-disk spool for usage events NATS could not take (spool.py): one slot per process under
     # this directory (relative to the working directory), bounded in bytes, alert at 80 %.

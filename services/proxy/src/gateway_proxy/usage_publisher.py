@@ -68,6 +68,7 @@ class UsagePublisher:
         queue_size: int,
         publish_timeout_s: float,
         concurrency: int,
+        linger_s: float = 0.0,
         spool: UsageSpool | None = None,
         tracer: trace.Tracer | None = None,
     ) -> None:
@@ -76,6 +77,7 @@ class UsagePublisher:
         self._queue: asyncio.Queue[QueuedEvent] = asyncio.Queue(maxsize=queue_size)
         self._publish_timeout_s = publish_timeout_s
         self._concurrency = concurrency
+        self._linger_s = linger_s
         self._in_flight: list[QueuedEvent] = []
         self._closing = False
         self._task: asyncio.Task[None] | None = None
@@ -153,10 +155,16 @@ class UsagePublisher:
     async def _run(self) -> None:
         while not (self._closing and self._queue.empty()):
             try:
-                first = await asyncio.wait_for(self._queue.get(), 0.2)
+                # Not asyncio.wait_for: on Python 3.11 it wraps the get in a task of its own.
+                async with asyncio.timeout(0.2):  # look at `_closing` again now and then
+                    first = await self._queue.get()
             except TimeoutError:
                 continue
-            self._in_flight = [first]
+            self._in_flight = [first]  # counted as pending, and spooled if stopped, from here
+            if self._linger_s and not self._closing and self._queue.qsize() < self._concurrency - 1:
+                # Let a few more events join this batch: one wake-up, one write and one read of
+                # acks for several requests instead of for each.
+                await asyncio.sleep(self._linger_s)
             while len(self._in_flight) < self._concurrency and not self._queue.empty():
                 self._in_flight.append(self._queue.get_nowait())
             self._metrics.usage_queue_depth.set(self._queue.qsize())
