@@ -99,6 +99,8 @@ def main() -> None:
     results: dict[str, object] = {}
     try:
         stack.start()
+        # The NATS store under --root outlives a run: count this run's events only.
+        events_before = _usage_events(stack)
         worker = stack.worker_pid()
         key = stack.secrets.virtual_key
         warm = write_script(stack.root / "warm.lua", _body(SCENARIOS[0]), key)
@@ -148,9 +150,9 @@ def main() -> None:
         rss_loaded = rss_bytes(worker)
         results["rss_idle_mib"] = rss_idle / 2**20
         results["rss_after_load_mib"] = rss_loaded / 2**20
-        results["usage_events"] = _usage_events(stack)
+        results["usage_events"] = _usage_events(stack) - events_before
         print(f"\nworker RSS: idle {rss_idle / 2**20:.1f} MiB, after load {rss_loaded / 2**20:.1f} MiB")
-        print(f"usage events in JetStream USAGE: {results['usage_events']}")
+        print(f"usage events this run published to JetStream USAGE: {results['usage_events']}")
         # Other work on the machine skews every number: say how busy it was.
         results["load_average"] = os.getloadavg()
         print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
