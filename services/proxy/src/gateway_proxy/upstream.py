@@ -59,7 +59,7 @@ class SendOptions:
     events (idle timeout) for a stream. `connect_s` bounds connecting and waiting for a free
     pooled connection. A `stream` asks for an uncompressed body, so no decompressor holds back
     events. `buffered` reads a successful answer's whole body before `send` returns (a sync
-    JSON answer, which the forwarder reads whole anyway), skipping the streamed-body wrappers;
+    JSON answer, which the forwarder reads whole anyway): the answer comes with its `content`;
     an error status is still streamed, so its body is read only up to the forwarder's limit.
     `labels` are for tracing only.
     """
@@ -118,11 +118,9 @@ class PooledUpstream:
                 self._pool.release(connection)
                 raise
         status, headers = connection.status, connection.headers
-        if options.buffered and status < 400:
-            try:
-                content = await connection.read_all(options.read_s)
-            finally:
-                self._pool.release(connection)
+        if options.buffered and status < 400:  # `request` waited for the whole answer
+            content = connection.take_body()
+            self._pool.release(connection)
             return Answer(status, headers, content=content)
         return Answer(status, headers, source=_PooledSource(self._pool, connection, options.read_s))
 
@@ -153,6 +151,8 @@ def _head(request: UpstreamRequest, target: Target, *, stream: bool) -> bytes:
     lines = [f"{request.method} {target.path} HTTP/1.1", f"host: {target.host_header}"]
     present: set[str] = set()
     for name, value in request.headers:
+        if ":" in name:
+            raise httpx.LocalProtocolError("A request header's name holds a colon.")
         lowered = name.lower()
         present.add(lowered)
         if lowered in _FRAMING_HEADERS or (stream and lowered == "accept-encoding"):
@@ -172,8 +172,6 @@ def _head(request: UpstreamRequest, target: Target, *, stream: bool) -> bytes:
     breaks = len(lines) - 1  # only the ones between the lines
     if text.count("\n") != breaks or text.count("\r") != breaks:
         raise httpx.LocalProtocolError("A request header holds a line break.")
-    if any(":" in name for name, _ in request.headers):
-        raise httpx.LocalProtocolError("A request header's name holds a colon.")
     return (text + "\r\n\r\n").encode()
 
 

@@ -25,8 +25,8 @@ import asyncio
 import socket
 import ssl
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import cast
 
 import httptools
@@ -82,7 +82,6 @@ class Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._parser = httptools.HttpResponseParser(self)
         self._closed = False
-        self._error: Exception | None = None
         self._waiter: asyncio.Future[None] | None = None
         self._drain: asyncio.Future[None] | None = None
         self._last_read = 0.0
@@ -100,6 +99,7 @@ class Connection(asyncio.Protocol):
         self._wake_on_body = True
         self._framed = False  # content-length or chunked: the end is not the hang-up
         self._keep_alive = False
+        self._error: Exception | None = None
 
     # -- asyncio.Protocol --------------------------------------------------------------------
 
@@ -197,12 +197,11 @@ class Connection(asyncio.Protocol):
     async def request(self, head: bytes, body: bytes | None, read_s: float, *, whole: bool = False) -> None:
         """Send one request and wait (up to `read_s` of silence) for its answer's head.
 
-        With `whole`, a successful answer is waited for to its end (`read_all` then takes it
-        without waiting): one wake-up instead of two. An error status returns at its head.
+        With `whole`, a successful answer is waited for to its end (`take_body` then has it
+        all): one wake-up instead of two. An error status returns at its head.
         """
         self._reset_answer()
         self._wake_on_body = not whole
-        self._error = None
         transport = self._transport
         if transport is None or not self.is_usable:
             raise httpx.RemoteProtocolError("The provider closed the connection.")
@@ -220,15 +219,8 @@ class Connection(asyncio.Protocol):
         """The provider hung up before a byte of the answer: a stale pooled connection."""
         return not self._received
 
-    async def read_all(self, read_s: float) -> bytes:
-        """The rest of the body, whole; waits only once it is complete (or `read_s` of silence)."""
-        self._wake_on_body = False
-        self._resume_reading()
-        try:
-            while not self._complete:
-                await self._wait(read_s)
-        finally:
-            self._wake_on_body = True
+    def take_body(self) -> bytes:
+        """The whole body of an answer `request(..., whole=True)` waited for to its end."""
         body = b"".join(self._chunks)
         self._chunks.clear()
         self._buffered = 0
@@ -372,12 +364,16 @@ class Pool:
     def _take_idle(self, origin: Origin, now: float) -> Connection | None:
         idle = self._idle.get(origin)
         while idle:
-            connection = idle.pop()
-            self._idle_count -= 1
+            connection = self._unpool(idle, newest=True)
             if connection.is_usable and now - connection.idle_since < self._expiry_s:
                 return connection
             self._discard(connection)
         return None
+
+    def _unpool(self, idle: deque[Connection], *, newest: bool) -> Connection:
+        """Take a connection off an origin's idle stack (the newest, or the oldest)."""
+        self._idle_count -= 1
+        return idle.pop() if newest else idle.popleft()
 
     def release(self, connection: Connection) -> None:
         """Back to the pool when it can serve another request, else closed."""
@@ -409,11 +405,10 @@ class Pool:
                 break
 
     async def _dial(self, origin: Origin, loop: asyncio.AbstractEventLoop) -> Connection:
-        factory: Callable[[], Connection] = lambda: Connection(origin, loop)  # noqa: E731
         tls = self._ssl if origin.scheme == "https" else None
         try:
             _, connection = await loop.create_connection(
-                factory,
+                partial(Connection, origin, loop),
                 origin.host,
                 origin.port,
                 ssl=tls,
@@ -427,9 +422,8 @@ class Pool:
         """Close the oldest idle connection (of any origin) to free a slot; False when none."""
         for idle in self._idle.values():
             if idle:
-                self._idle_count -= 1
-                idle.popleft().close()
-                self._open -= 1
+                self._unpool(idle, newest=False).close()
+                self._open -= 1  # the slot is the caller's: no waiter is woken for it
                 return True
         return False
 
@@ -440,8 +434,7 @@ class Pool:
         deadline = loop.time() - self._expiry_s
         for idle in self._idle.values():
             while idle and (idle[0].idle_since <= deadline or not idle[0].is_usable):
-                self._idle_count -= 1
-                self._discard(idle.popleft())
+                self._discard(self._unpool(idle, newest=False))
         if self._idle_count and not self._closed:
             self._sweeper = loop.call_later(self._expiry_s, self._sweep)
 
@@ -453,8 +446,7 @@ class Pool:
             self._sweeper = None
         for idle in self._idle.values():
             while idle:
-                self._discard(idle.popleft())
-        self._idle_count = 0
+                self._discard(self._unpool(idle, newest=False))
 
 
 def is_retryable(method: str, connection: Connection) -> bool:

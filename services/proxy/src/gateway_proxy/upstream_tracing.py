@@ -78,6 +78,7 @@ class _SpanEndingAnswer:
     def __init__(self, inner: UpstreamAnswer, span: trace.Span) -> None:
         self._inner = inner
         self._span = span
+        self._content: bytes | None = None  # read through `aread`, past the first-byte mark
 
     @property
     def status_code(self) -> int:
@@ -93,7 +94,7 @@ class _SpanEndingAnswer:
 
     @property
     def content(self) -> bytes:
-        return self._inner.content
+        return self._inner.content if self._content is None else self._content
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
         first = True
@@ -108,7 +109,9 @@ class _SpanEndingAnswer:
             raise
 
     async def aread(self) -> bytes:
-        return b"".join([chunk async for chunk in self.aiter_bytes()])
+        if self._content is None:
+            self._content = b"".join([chunk async for chunk in self.aiter_bytes()])
+        return self._content
 
     async def aclose(self) -> None:
         try:

@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import os
 import resource
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -24,8 +23,8 @@ from gateway_devstack.procs import free_port
 from gateway_providers import UpstreamRequest
 from gateway_proxy.upstream import PooledUpstream, SendOptions
 
-from gateway_bench.stack import LOAD_CORE, PROXY_CORE, wait_port
-from gateway_bench.upstream import ensure_tools, nginx_config
+from gateway_bench.stack import PROXY_CORE, start_nginx
+from gateway_bench.upstream import ensure_tools
 
 _BODY = orjson.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello."}]})
 _HEADERS = [("authorization", "Bearer sk-bench"), ("content-type", "application/json")]
@@ -74,22 +73,14 @@ def main() -> None:
     os.sched_setaffinity(0, {PROXY_CORE})
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="client-loop-") as directory:
-        root = Path(directory)
-        (root / "nginx.conf").write_text(nginx_config(root, port))
-        nginx = subprocess.Popen(
-            ["taskset", "-c", str(LOAD_CORE), "nginx", "-p", str(root), "-c", "nginx.conf"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        nginx = start_nginx(Path(directory), port)
         try:
-            wait_port(port)
             url = f"http://127.0.0.1:{port}/sync/v1/chat/completions"
             for _ in range(args.rounds):
                 rate, cpu = uvloop.run(_measure(url, args.calls, args.concurrency))
                 print(f"PooledUpstream: {rate:,.0f} calls/s, {cpu:.1f} µs CPU per call", flush=True)
         finally:
-            nginx.terminate()
-            nginx.wait(timeout=10)
+            nginx.stop()
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ def rss_bytes(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-def wait_port(port: int, timeout_s: float = 10.0) -> None:
+def _wait_port(port: int, timeout_s: float = 10.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with socket.socket() as probe:
@@ -69,18 +69,7 @@ class BenchStack:
     def start(self) -> None:
         """Install tools if needed, start everything, seed config and key, wait until ready."""
         ensure_tools()
-        self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / "nginx.conf").write_text(nginx_config(self.root, self.upstream_port))
-        self.nginx = ManagedProcess(
-            "nginx",
-            ["taskset", "-c", str(LOAD_CORE), "nginx", "-p", str(self.root), "-c", "nginx.conf"],
-            dict(os.environ),
-            cwd=self.root,
-            log_path=self.root / "nginx.log",
-            ready_url=None,
-        )
-        self.nginx.start()
-        wait_port(self.upstream_port)
+        self.nginx = start_nginx(self.root, self.upstream_port)
         self.valkey = ValkeyServer(
             port=free_port(),
             data_dir=self.root / "valkey",
@@ -159,6 +148,23 @@ class BenchStack:
                 server.stop()
         if self.nginx is not None:
             self.nginx.stop()
+
+
+def start_nginx(root: Path, port: int) -> ManagedProcess:
+    """The canned upstream (`upstream.py`) on `port`, pinned to `LOAD_CORE`, its files under `root`."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "nginx.conf").write_text(nginx_config(root, port))
+    nginx = ManagedProcess(
+        "nginx",
+        ["taskset", "-c", str(LOAD_CORE), "nginx", "-p", str(root), "-c", "nginx.conf"],
+        dict(os.environ),
+        cwd=root,
+        log_path=root / "nginx.log",
+        ready_url=None,
+    )
+    nginx.start()
+    _wait_port(port)
+    return nginx
 
 
 def _use_bytecode(env: dict[str, str], directory: Path) -> None:
