@@ -68,31 +68,27 @@ class SSESplitter:
         return events
 
     def _split_lf_events(self) -> list[SSEEvent]:
-        """The common case, a buffer at an event boundary with only LF line endings: whole
-        events are cut at each blank line with a few C-level searches, and the consumed bytes
-        are dropped once (line by line, each event would move the rest of the buffer)."""
-        buf = self._buf
+        """The common case, a buffer at an event boundary with only LF line endings: the buffer
+        is cut at every blank line in one C-level split, and what follows the last one (an event
+        not yet complete) stays buffered."""
+        parts = bytes(self._buf).split(b"\n\n")
+        self._buf = bytearray(parts.pop())
         events: list[SSEEvent] = []
-        pos = 0
-        while True:
-            if buf.startswith(b"\n", pos):
-                pos += 1  # a stray blank line: no event
-                continue
-            end = buf.find(b"\n\n", pos)
-            if end < 0:
-                break
-            raw = bytes(buf[pos : end + 2])
-            if raw.startswith(b"data:") and raw.find(b"\n", 5, -2) < 0:
+        for part in parts:
+            if not part or part.startswith(b"\n"):
+                part = part.lstrip(b"\n")  # stray blank lines: no event
+                if not part:
+                    continue
+            raw = part + b"\n\n"
+            if part.startswith(b"data:") and b"\n" not in part:
                 # One `data:` line, the shape of nearly every event: no per-line bookkeeping.
-                value = raw[6:-2] if raw.startswith(b" ", 5) else raw[5:-2]
+                value = part[6:] if part.startswith(b" ", 5) else part[5:]
                 events.append(SSEEvent(raw, None, value.decode("utf-8", errors="replace")))
             else:
-                for line in raw[:-2].split(b"\n"):
+                for line in part.split(b"\n"):
                     self._take_line(line)
                 events.append(SSEEvent(raw, self._event, self._joined_data()))
                 self._event, self._data, self._has_lines = None, [], False
-            pos = end + 2
-        del buf[:pos]
         return events
 
     def _split_lines(self) -> list[SSEEvent]:

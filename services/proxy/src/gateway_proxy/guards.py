@@ -312,6 +312,15 @@ class GuardedResponse(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         flight = self._flight
         extra = [(k.encode(), v.encode()) for k, v in (flight.grant.headers if flight.grant else {}).items()]
+        if flight.claim is None:
+            # Nothing to record or hold back: the headers join the response's own, and its
+            # messages go straight out (no wrapped send per message).
+            self._inner.raw_headers.extend(extra)
+            try:
+                await self._inner(scope, receive, send)
+            finally:
+                self._on_end()
+            return
 
         held: Message | None = None  # the last message, while the claim is being settled
 
@@ -322,7 +331,7 @@ class GuardedResponse(Response):
                 flight.headers = list(message.get("headers", ()))
                 if extra:
                     message = {**message, "headers": [*flight.headers, *extra]}
-            elif message["type"] == "http.response.body" and flight.claim is not None:
+            elif message["type"] == "http.response.body":
                 chunk = message.get("body", b"")
                 flight.size += len(chunk)
                 if flight.size > flight.record_limit:
@@ -330,14 +339,11 @@ class GuardedResponse(Response):
                     flight.chunks.clear()
                 elif chunk:
                     flight.chunks.append(chunk)
-            last = message["type"] == "http.response.body" and not message.get("more_body", False)
-            if last and flight.claim is not None:
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
                 flight.complete = True
                 held = message  # sent once the claim is settled, below
                 return
             await send(message)
-            if last:
-                flight.complete = True
 
         try:
             await self._inner(scope, receive, recording_send)

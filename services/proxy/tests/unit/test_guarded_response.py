@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from gateway_proxy.guards import GuardedResponse, _InFlight
 from gateway_proxy.idempotency import Claim
+from gateway_proxy.limits import Grant, Limits
 from starlette.responses import Response
 from starlette.types import Message
 
@@ -45,10 +46,33 @@ async def test_the_end_of_an_idempotent_answer_waits_for_its_claim() -> None:
     assert flight.chunks == [b'{"ok":true}']  # recorded for the store before it was settled
 
 
-async def test_without_a_claim_nothing_is_held() -> None:
+async def test_without_a_claim_nothing_is_held_or_recorded() -> None:
     log, flight = await _serve(None, settle_s=0.0)
     assert log == ["http.response.start", "http.response.body"]
-    assert flight.complete
+    assert flight.chunks == []  # only an idempotent answer is recorded for the store
+
+
+async def test_without_a_claim_the_rate_limit_headers_follow_the_responses_own() -> None:
+    grant = Grant("lease", [], Limits(key_rpm=10), 0, {"x-ratelimit-limit-requests": "10"})
+    flight = _InFlight(grant=grant, claim=None, record_limit=1024)
+    sent: list[Message] = []
+    ended: list[bool] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    def on_end() -> None:
+        ended.append(True)
+
+    inner = Response(b"{}", media_type="application/json")
+    await GuardedResponse(inner, flight, on_end)(SCOPE, _receive, send)
+    assert sent[0]["headers"] == [
+        (b"content-length", b"2"),
+        (b"content-type", b"application/json"),
+        (b"x-ratelimit-limit-requests", b"10"),
+    ]
+    assert sent[1] == {"type": "http.response.body", "body": b"{}"}
+    assert ended == [True]
 
 
 @pytest.mark.parametrize("error", [ConnectionResetError("gone"), BrokenPipeError("gone")])
