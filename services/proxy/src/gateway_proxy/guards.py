@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 
 Forward = Callable[[], Awaitable[Response]]
 
+# Principals whose effective limits are kept; with more keys in use, the cache starts over.
+_EFFECTIVE_CACHE_SIZE = 16_384
+
 
 @dataclass(slots=True)
 class _InFlight:
@@ -112,6 +115,8 @@ class Guards:
         self._defaults = defaults
         # The defaults merged with the current snapshot's, kept until the snapshot changes.
         self._merged: tuple[RateLimits, RateLimits, Limits] | None = None
+        # id(principal) -> (principal, defaults, its effective limits); see `_limits_for`.
+        self._effective: dict[int, tuple[Principal, Limits, Limits]] = {}
         self._inflight: dict[int, _InFlight] = {}
         self._finishing: set[asyncio.Task[None]] = set()
 
@@ -145,7 +150,7 @@ class Guards:
             claim = found
         flight = _InFlight(grant=None, claim=claim, record_limit=self.idempotency.max_bytes)
         try:
-            limits = effective_limits(principal, self._defaults_for(default_limits))
+            limits = self._limits_for(principal, self._defaults_for(default_limits))
             reservation = None
             if self._planner is not None and budgets is not None and pricing is not None:
                 reservation = await self._planner.plan(
@@ -169,6 +174,19 @@ class Guards:
             self._finish(flight)
             raise
         return GuardedResponse(response, flight, lambda: self._end(context, flight))
+
+    def _limits_for(self, principal: Principal, defaults: Limits) -> Limits:
+        """The principal's effective limits, kept while the principal and the defaults are the same
+        objects (principals are memoised per key record, defaults per snapshot)."""
+        cached = self._effective.get(id(principal))
+        if cached is not None and cached[0] is principal and cached[1] is defaults:
+            return cached[2]
+        limits = effective_limits(principal, defaults)
+        if len(self._effective) >= _EFFECTIVE_CACHE_SIZE:
+            self._effective.clear()
+        # The entry holds the principal itself, so its id cannot be reused while it is cached.
+        self._effective[id(principal)] = (principal, defaults, limits)
+        return limits
 
     def _defaults_for(self, snapshot: tuple[RateLimits, RateLimits] | None) -> Limits:
         """The defaults with the snapshot's merged in; merged once per snapshot, not per request."""

@@ -105,7 +105,14 @@ class Limits:
     @property
     def any(self) -> bool:
         """Whether at least one limit applies."""
-        return any(self.as_args())
+        return bool(
+            self.key_rpm
+            or self.key_tpm
+            or self.key_parallel
+            or self.tenant_rpm
+            or self.tenant_tpm
+            or self.tenant_parallel
+        )
 
     @property
     def counts_tokens(self) -> bool:
@@ -188,9 +195,14 @@ def format_reset(ms: int) -> str:
     return f"{minutes}m{rest}s"
 
 
+def _int(value: object) -> int:
+    """A script result's integer (hiredis gives an int; anything else is parsed from its text)."""
+    return value if type(value) is int else int(str(value))
+
+
 def rate_headers(result: list[object]) -> dict[str, str]:
     """`x-ratelimit-*` headers from a script result (a trio only for a limit that applies)."""
-    req_limit, req_left, req_reset, tok_limit, tok_left, tok_reset = (int(str(v)) for v in result[3:9])
+    req_limit, req_left, req_reset, tok_limit, tok_left, tok_reset = [_int(v) for v in result[3:9]]
     headers: dict[str, str] = {}
     if req_limit:
         headers["x-ratelimit-limit-requests"] = str(req_limit)
@@ -298,7 +310,7 @@ class RateLimiter:
                 self._went_down(exc)
             else:
                 self._came_back()
-                if int(str(result[0])) != 1:
+                if _int(result[0]) != 1:
                     refused = _text(result[1])
                     if reservation is not None and refused == "budget":
                         raise reservation.refusal(int(str(result[9])), int(str(result[10])))
