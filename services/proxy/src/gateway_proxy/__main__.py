@@ -14,11 +14,15 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Final
 
 from gateway_common.logging import configure_logging
 from gateway_common.settings import SettingsError, load_settings
 
 from gateway_proxy.settings import ProxySettings
+
+# How Granian serves the proxy's workers; the bench's Granian floor (gateway_bench.floor) too.
+SERVER_FLAGS: Final = ("--interface", "asgi", "--loop", "uvloop", "--http", "1", "--no-ws", "--no-access-log")
 
 
 def granian_argv(settings: ProxySettings) -> list[str]:
@@ -27,21 +31,14 @@ def granian_argv(settings: ProxySettings) -> list[str]:
         sys.executable,
         "-m",
         "granian",
-        "--interface",
-        "asgi",
+        *SERVER_FLAGS,
         "--factory",
-        "--loop",
-        "uvloop",
-        "--http",
-        "1",
-        "--no-ws",
         "--host",
         settings.proxy_host,
         "--port",
         str(settings.proxy_port),
         "--workers",
         str(settings.proxy_workers),
-        "--no-access-log",
         "--log-level",
         settings.log_level.lower(),
         "--workers-kill-timeout",

@@ -3,11 +3,12 @@
 Each scenario runs wrk straight at nginx, then through the proxy, in the same run, and prints
 RPS, p50 and p99 for both and the p50 the proxy adds (each proxied run follows a 2 s warm-up
 at the same concurrency, so one-time costs such as loading the tokenizer are not measured);
-then what the guards cost, as the median of alternating runs with the key without limits and
-the key with them; then the worker's RSS idle and after load and how many usage events reached
-JetStream. `--profile` also samples the worker with py-spy
-during an extra c=64 non-streaming run and prints where its time goes. Loopback only, bounded
-runs (`--seconds`, default 10 per measurement).
+then the Granian floor (a minimal ASGI app with the proxy's Granian flags on its core,
+`floor.py`) and the proxy's c=1 p50 and c=64 RPS against it; then what the guards cost, as the
+median of alternating runs with the key without limits and the key with them; then the
+worker's RSS idle and after load and how many usage events reached JetStream. `--profile` also
+samples the worker with py-spy during an extra c=64 non-streaming run and prints where its time
+goes. Loopback only, bounded runs (`--seconds`, default 10 per measurement).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
+from gateway_devstack.procs import free_port
 
 from gateway_bench import pyspy
+from gateway_bench.floor import start_floor
 from gateway_bench.seed import FAILOVER_MODEL
 from gateway_bench.soak import soak
 from gateway_bench.stack import LOAD_CORE, BenchStack, rss_bytes
@@ -141,6 +144,7 @@ def main() -> None:
             for result in (direct, proxied):
                 if result.errors:
                     print(f"  errors: {result.errors}", flush=True)
+        results["granian_floor"] = _floor(stack, results, args.seconds)
         guards = _guards_cost(stack, max(3, args.seconds // 2))
         results["guards_cost_share"] = guards
         print(f"rate limits on cost {guards:.1%} of the proxy's c=64 RPS (median of the pairs above)")
@@ -161,6 +165,37 @@ def main() -> None:
     finally:
         stack.stop()
         (stack.root / "results.json").write_text(json.dumps(results, indent=2))
+
+
+def _floor(stack: BenchStack, results: dict[str, object], seconds: int) -> dict[str, object]:
+    """The Granian floor at c=1 and c=64 (floor.py), and the proxy's figures as ratios to it."""
+    floor = start_floor(stack.root / "floor", port := free_port())
+    try:
+        script = write_script(stack.root / "floor.lua", _body(SCENARIOS[0]), stack.secrets.virtual_key)
+        url = f"http://127.0.0.1:{port}/v1/chat/completions"
+        run_wrk(url, script, connections=8, seconds=2, core=LOAD_CORE)
+        c1 = run_wrk(url, script, connections=1, seconds=seconds, core=LOAD_CORE)
+        c64 = run_wrk(url, script, connections=64, seconds=seconds, core=LOAD_CORE)
+    finally:
+        floor.stop()
+    proxy_c1_p50 = _proxy(results, "c=1 non-streaming", "p50_ms")
+    proxy_c64_rps = _proxy(results, "c=64 non-streaming", "rps")
+    above_floor_us = (1 / proxy_c64_rps - 1 / c64.rps) * 1e6
+    print(
+        "\nGranian floor (a minimal ASGI app reading the body, the proxy's Granian flags, its core):"
+        f"\n  c=1: {c1.rps:,.0f} RPS, p50 {c1.p50_ms:.2f} ms; the proxy's p50 is "
+        f"{proxy_c1_p50 - c1.p50_ms:+.2f} ms above it"
+        f"\n  c=64: {c64.rps:,.0f} RPS; the proxy serves {proxy_c64_rps / c64.rps:.2f}x that, "
+        f"{above_floor_us:,.0f} µs of the core per request above the floor",
+        flush=True,
+    )
+    return {
+        "c1": asdict(c1),
+        "c64": asdict(c64),
+        "proxy_c1_p50_above_floor_ms": proxy_c1_p50 - c1.p50_ms,
+        "proxy_c64_rps_ratio": proxy_c64_rps / c64.rps,
+        "proxy_c64_us_per_request_above_floor": above_floor_us,
+    }
 
 
 def _guards_cost(stack: BenchStack, seconds: int, pairs: int = 3) -> float:

@@ -4,7 +4,7 @@ Starts the bench stack (nginx, Valkey, NATS, one Granian worker), waits `--wait`
 traffic and prints the worker's VmRSS; `--requests N` then sends N chat completions with each
 bench key (the unlimited one, then the one with TPM limits, which makes the proxy count tokens)
 and prints it again. The target is RSS ≤ 100 MB per worker (docs/performance.md).
-The proxy runs from compiled bytecode, as in its image (`stack._use_bytecode`).
+The proxy runs from compiled bytecode, as in its image (`stack.bytecode_env`).
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ class BenchStack:
             "BREAKER_MIN_REQUESTS": "1000000000",
         }
         env.pop("GATEWAY_CONFIG_FILE", None)
-        _use_bytecode(env, self.root / "pycache")
+        bytecode_env(env, self.root / "pycache", "gateway_proxy.app")
         self.proxy = ManagedProcess(
             "proxy",
             ["taskset", "-c", str(PROXY_CORE), sys.executable, "-m", "gateway_proxy"],
@@ -167,14 +167,16 @@ def start_nginx(root: Path, port: int) -> ManagedProcess:
     return nginx
 
 
-def _use_bytecode(env: dict[str, str], directory: Path) -> None:
-    """Run the proxy from compiled bytecode, as its image does (`UV_COMPILE_BYTECODE=1`).
+def bytecode_env(env: dict[str, str], directory: Path, module: str) -> dict[str, str]:
+    """`env` for running `module` from compiled bytecode, as the proxy's image does
+    (`UV_COMPILE_BYTECODE=1`).
 
     The dev venv has no .pyc files (`PYTHONDONTWRITEBYTECODE=1` on these machines), so a worker
     would compile every module at import and keep the compiler's garbage in its heap: ≈10 MiB of
     RSS the image does not have. The .pyc files go under `directory` (`PYTHONPYCACHEPREFIX`; the
-    venv is left untouched), written by one import of the app before the proxy starts.
+    venv is left untouched), written by one import of `module` before the server starts.
     """
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(directory.resolve())
-    subprocess.run([sys.executable, "-c", "import gateway_proxy.app, granian"], env=env, check=True)
+    subprocess.run([sys.executable, "-c", f"import {module}, granian"], env=env, check=True)
+    return env
