@@ -86,7 +86,8 @@ async def estimate_tokens(estimator: TokenEstimator, body: Mapping[str, object])
     choices = body.get("n", 1)
     out = reply if isinstance(reply, int) and not isinstance(reply, bool) and reply > 0 else 0
     n = choices if isinstance(choices, int) and not isinstance(choices, bool) and choices > 0 else 1
-    await estimator.ready()
+    if not estimator.loaded:
+        await estimator.ready()
     return estimator.prompt_tokens(body) + out * n
 
 
@@ -160,7 +161,9 @@ class Guards:
                 tokens = await estimate_tokens(self._estimator, body) if limits.counts_tokens else 0
                 flight.grant = await self.limiter.admit(principal, limits, tokens, reservation)
                 if reservation is not None:
-                    flight.grant.headers.update(reservation.headers())
+                    flight.grant.headers.extend(
+                        (name.encode(), value.encode()) for name, value in reservation.headers().items()
+                    )
             self._inflight[id(context)] = flight
             response = await forward()
         except BudgetUnavailable as exc:
@@ -329,7 +332,7 @@ class GuardedResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         flight = self._flight
-        extra = [(k.encode(), v.encode()) for k, v in (flight.grant.headers if flight.grant else {}).items()]
+        extra = flight.grant.headers if flight.grant is not None else []
         if flight.claim is None:
             # Nothing to record or hold back: the headers join the response's own, and its
             # messages go straight out (no wrapped send per message).

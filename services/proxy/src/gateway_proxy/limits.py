@@ -87,6 +87,8 @@ return 1
 _REDIS_FAILURES = (RedisError, OSError, TimeoutError)
 # Consecutive failed calls after which the process stops asking Redis for a while.
 _TRIP_AFTER = 3
+# Keys and tenants whose script keys are kept; with more in use, the cache starts over.
+_KEYS_CACHE_SIZE = 16_384
 # However busy the host, an admission call is given up after this long (reply_deadline.py).
 _MAX_WAIT_S = 1.0
 
@@ -177,7 +179,7 @@ class Grant:
     keys: list[str]
     limits: Limits
     estimate: int
-    headers: dict[str, str]
+    headers: list[tuple[bytes, bytes]]  # encoded once, added to the response as they are
     local: bool = False
     actual: int | None = None  # set from the usage event when the request reached a provider
     released: bool = field(default=False)
@@ -200,19 +202,25 @@ def _int(value: object) -> int:
     return value if type(value) is int else int(str(value))
 
 
-def rate_headers(result: list[object]) -> dict[str, str]:
-    """`x-ratelimit-*` headers from a script result (a trio only for a limit that applies)."""
+def rate_header_pairs(result: list[object]) -> list[tuple[bytes, bytes]]:
+    """`x-ratelimit-*` headers from a script result, encoded for the response (a trio only for a
+    limit that applies)."""
     req_limit, req_left, req_reset, tok_limit, tok_left, tok_reset = [_int(v) for v in result[3:9]]
-    headers: dict[str, str] = {}
+    headers: list[tuple[bytes, bytes]] = []
     if req_limit:
-        headers["x-ratelimit-limit-requests"] = str(req_limit)
-        headers["x-ratelimit-remaining-requests"] = str(max(req_left, 0))
-        headers["x-ratelimit-reset-requests"] = format_reset(req_reset)
+        headers.append((b"x-ratelimit-limit-requests", b"%d" % req_limit))
+        headers.append((b"x-ratelimit-remaining-requests", b"%d" % max(req_left, 0)))
+        headers.append((b"x-ratelimit-reset-requests", format_reset(req_reset).encode()))
     if tok_limit:
-        headers["x-ratelimit-limit-tokens"] = str(tok_limit)
-        headers["x-ratelimit-remaining-tokens"] = str(max(tok_left, 0))
-        headers["x-ratelimit-reset-tokens"] = format_reset(tok_reset)
+        headers.append((b"x-ratelimit-limit-tokens", b"%d" % tok_limit))
+        headers.append((b"x-ratelimit-remaining-tokens", b"%d" % max(tok_left, 0)))
+        headers.append((b"x-ratelimit-reset-tokens", format_reset(tok_reset).encode()))
     return headers
+
+
+def rate_headers(result: list[object]) -> dict[str, str]:
+    """The same headers as text, for a refusal's error response."""
+    return {name.decode(): value.decode() for name, value in rate_header_pairs(result)}
 
 
 class BudgetUnavailable(ServiceUnavailable):
@@ -279,6 +287,17 @@ class RateLimiter:
         self._failures = 0
         self._answers = Answers()
         self._active: dict[str, Grant] = {}
+        self._keys: dict[tuple[str, str], tuple[str, ...]] = {}  # see `_keys_of`
+
+    def _keys_of(self, principal: Principal) -> list[str]:
+        """The principal's 8 script keys (`limit_keys`), formatted once per key and tenant."""
+        ids = (principal.key_id, principal.tenant_id)
+        keys = self._keys.get(ids)
+        if keys is None:
+            if len(self._keys) >= _KEYS_CACHE_SIZE:
+                self._keys.clear()
+            keys = self._keys[ids] = tuple(limit_keys(*ids))
+        return list(keys)
 
     @property
     def degraded(self) -> bool:
@@ -295,7 +314,7 @@ class RateLimiter:
         refused with BudgetUnavailable (503), or served unreserved when `budget_fail_open`.
         """
         lease_id = os.urandom(16).hex()
-        keys = limit_keys(principal.key_id, principal.tenant_id)
+        keys = self._keys_of(principal)
         if not self.degraded:
             args: list[str | int] = [lease_id, tokens, self._lease_ttl_ms, WINDOW_MS, *limits.as_args()]
             timeout_s = self._timeout_s
@@ -324,7 +343,7 @@ class RateLimiter:
                             reservation=reservation,
                         )
                     raise refusal(result)
-                grant = Grant(lease_id, keys[:8], limits, tokens, rate_headers(result))
+                grant = Grant(lease_id, keys[:8], limits, tokens, rate_header_pairs(result))
                 if reservation is not None:
                     reservation.admitted(result[9:])
                     grant.reservation = reservation
@@ -341,7 +360,7 @@ class RateLimiter:
         result = self._local.admit(lease_id, keys, limits.as_args(), tokens)
         if int(str(result[0])) != 1:
             raise refusal(result)
-        return Grant(lease_id, keys, limits, tokens, rate_headers(result), local=True)
+        return Grant(lease_id, keys, limits, tokens, rate_header_pairs(result), local=True)
 
     def release(self, grant: Grant) -> None:
         """Free the grant's parallel slot and reconcile its tokens, once.

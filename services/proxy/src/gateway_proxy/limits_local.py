@@ -3,7 +3,7 @@
 The same sliding-window logs as `limits.lua`, kept in memory, with every limit divided by the
 number of proxy replicas (`PROXY_REPLICAS`, rounded up, at least 1), so that the replicas
 together stay near the shared limit while each enforces its share alone. Results have the
-script's shape, so `limits.rate_headers` and `limits.refusal` read both.
+script's shape, so `limits.rate_header_pairs` and `limits.refusal` read both.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ async def test_without_a_claim_nothing_is_held_or_recorded() -> None:
 
 
 async def test_without_a_claim_the_rate_limit_headers_follow_the_responses_own() -> None:
-    grant = Grant("lease", [], Limits(key_rpm=10), 0, {"x-ratelimit-limit-requests": "10"})
+    grant = Grant("lease", [], Limits(key_rpm=10), 0, [(b"x-ratelimit-limit-requests", b"10")])
     flight = _InFlight(grant=grant, claim=None, record_limit=1024)
     sent: list[Message] = []
     ended: list[bool] = []
