@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from gateway_devstack import ManagedProcess, NotReadyError, ProcessExitedError, free_port
+from gateway_devstack import ManagedProcess, NotReadyError, ProcessExitedError, free_port, procs
 from gateway_devstack.procs import pid_alive
 
 
@@ -21,6 +21,38 @@ def _env() -> dict[str, str]:
 
 
 def test_free_port_can_be_bound() -> None:
+    port = free_port()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))
+
+
+def test_free_port_lies_below_the_ephemeral_range() -> None:
+    # Outgoing connections take their source ports from that range: a port chosen inside it can
+    # be taken by any connection before the service binds it.
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    ports = {free_port() for _ in range(20)}
+    assert all(10_000 <= port < low for port in ports), ports
+    assert len(ports) > 1  # chosen at random, not the same port every time
+
+
+def test_free_port_skips_a_port_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        busy = taken.getsockname()[1]
+        picks = iter([busy, busy, busy + 1 if busy + 1 < 65536 else busy - 1])
+
+        class Scripted:
+            def randrange(self, start: int, stop: int) -> int:
+                return next(picks)
+
+        monkeypatch.setattr(procs, "_port_rng", Scripted())
+        monkeypatch.setattr(procs, "_ephemeral_low", lambda: 65_535)
+        port = free_port()
+    assert port != busy
+
+
+def test_free_port_falls_back_to_the_kernel_without_a_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(procs, "_ephemeral_low", lambda: None)
     port = free_port()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))

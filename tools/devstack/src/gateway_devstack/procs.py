@@ -7,6 +7,7 @@ a child that exits while we wait fails fast with the tail of its log.
 
 from __future__ import annotations
 
+import random
 import signal
 import socket
 import subprocess
@@ -19,17 +20,51 @@ import httpx
 from gateway_devstack._children import log_tail, spawn_child, stop_child, wait_until_ready
 from gateway_devstack.errors import DevStackError
 
+# Listening ports are chosen from here up to just below the kernel's ephemeral range.
+_LOWEST_PORT = 10_000
+_PORT_ATTEMPTS = 64
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_port_rng = random.Random()  # its own seed: a test seeding `random` must not make ports repeat
+
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port on `host` that nothing listens on right now.
+    """Return a TCP port on `host` that nothing is bound to right now.
 
-    The port is free when this returns; another process could still take it before the
-    caller binds, which is an accepted race for dev and tests.
+    The port comes from below the kernel's ephemeral range (`ip_local_port_range`). A port
+    the kernel hands out for `bind(0)` lies inside that range, where any outgoing connection
+    may take it as its source port before the caller binds it. A CI run lost a service that
+    way: accounting's own client connections took the gRPC port chosen for it. Below the range,
+    only another process choosing a listening port at the same moment can take it. Where the
+    range cannot be read, or no port below it is free after a few tries, the kernel chooses.
     """
+    ceiling = _ephemeral_low()
+    if ceiling is not None and ceiling > _LOWEST_PORT:
+        for _ in range(_PORT_ATTEMPTS):
+            port = _port_rng.randrange(_LOWEST_PORT, ceiling)
+            if _unbound(port, host):
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        chosen: int = sock.getsockname()[1]
+        return chosen
+
+
+def _ephemeral_low() -> int | None:
+    """The lowest port the kernel uses for outgoing connections, or None if unknown."""
+    try:
+        return int(_EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _unbound(port: int, host: str) -> bool:
+    """Whether nothing is bound to `port` (without SO_REUSEADDR: a connection in TIME_WAIT counts)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
