@@ -52,7 +52,7 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise _too_large(limit)
         chunks.append(chunk)
         if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            return b"".join(chunks)  # one chunk: returned as it is, not copied
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

@@ -53,6 +53,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib.resources import files
 from typing import cast
 
@@ -87,8 +88,6 @@ return 1
 _REDIS_FAILURES = (RedisError, OSError, TimeoutError)
 # Consecutive failed calls after which the process stops asking Redis for a while.
 _TRIP_AFTER = 3
-# Keys and tenants whose script keys are kept; with more in use, the cache starts over.
-_KEYS_CACHE_SIZE = 16_384
 # However busy the host, an admission call is given up after this long (reply_deadline.py).
 _MAX_WAIT_S = 1.0
 
@@ -171,6 +170,12 @@ def limit_keys(key_id: str, tenant_id: str) -> list[str]:
     ]
 
 
+@lru_cache(maxsize=16_384)
+def _script_keys(key_id: str, tenant_id: str) -> tuple[str, ...]:
+    """`limit_keys`, formatted once per key and tenant (admissions repeat them)."""
+    return tuple(limit_keys(key_id, tenant_id))
+
+
 @dataclass(slots=True)
 class Grant:
     """An admitted request: its lease, the estimate it was charged, and the headers to send."""
@@ -239,7 +244,7 @@ def _text(value: object) -> str:
 def refusal(result: list[object]) -> RateLimited:
     """The 429 for a refused admission, with Retry-After (whole seconds, at least 1)."""
     which = _text(result[1])
-    retry_ms = int(str(result[2]))
+    retry_ms = _int(result[2])
     headers = rate_headers(result)
     headers["retry-after"] = str(max(1, math.ceil(retry_ms / 1000)))
     headers["retry-after-ms"] = str(max(retry_ms, 0))
@@ -287,17 +292,6 @@ class RateLimiter:
         self._failures = 0
         self._answers = Answers()
         self._active: dict[str, Grant] = {}
-        self._keys: dict[tuple[str, str], tuple[str, ...]] = {}  # see `_keys_of`
-
-    def _keys_of(self, principal: Principal) -> list[str]:
-        """The principal's 8 script keys (`limit_keys`), formatted once per key and tenant."""
-        ids = (principal.key_id, principal.tenant_id)
-        keys = self._keys.get(ids)
-        if keys is None:
-            if len(self._keys) >= _KEYS_CACHE_SIZE:
-                self._keys.clear()
-            keys = self._keys[ids] = tuple(limit_keys(*ids))
-        return list(keys)
 
     @property
     def degraded(self) -> bool:
@@ -314,7 +308,7 @@ class RateLimiter:
         refused with BudgetUnavailable (503), or served unreserved when `budget_fail_open`.
         """
         lease_id = os.urandom(16).hex()
-        keys = self._keys_of(principal)
+        keys = list(_script_keys(principal.key_id, principal.tenant_id))
         if not self.degraded:
             args: list[str | int] = [lease_id, tokens, self._lease_ttl_ms, WINDOW_MS, *limits.as_args()]
             timeout_s = self._timeout_s
@@ -332,7 +326,7 @@ class RateLimiter:
                 if _int(result[0]) != 1:
                     refused = _text(result[1])
                     if reservation is not None and refused == "budget":
-                        raise reservation.refusal(int(str(result[9])), int(str(result[10])))
+                        raise reservation.refusal(_int(result[9]), _int(result[10]))
                     if reservation is not None and refused == "budget_counters_missing":
                         # Redis lost the budget counters; accounting rebuilds them within seconds.
                         if self._budget_fail_open:
@@ -358,7 +352,7 @@ class RateLimiter:
                 reservation=reservation,
             )
         result = self._local.admit(lease_id, keys, limits.as_args(), tokens)
-        if int(str(result[0])) != 1:
+        if _int(result[0]) != 1:
             raise refusal(result)
         return Grant(lease_id, keys, limits, tokens, rate_header_pairs(result), local=True)
 

@@ -28,12 +28,12 @@ _port_rng = random.Random()  # its own seed: a test seeding `random` must not ma
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port on `host` that nothing is bound to right now.
+    """Return a TCP port on `host` that a server can bind right now (`port_is_free`).
 
     The port comes from below the kernel's ephemeral range (`ip_local_port_range`). A port
     the kernel hands out for `bind(0)` lies inside that range, where any outgoing connection
     may take it as its source port before the caller binds it. A CI run lost a service that
-    way: accounting's own client connections took the gRPC port chosen for it. Below the range,
+    way: accounting could not bind the gRPC port chosen for it, which a connection had taken. Below the range,
     only another process choosing a listening port at the same moment can take it. Where the
     range cannot be read, or no port below it is free after a few tries, the kernel chooses.
     """
@@ -41,7 +41,7 @@ def free_port(host: str = "127.0.0.1") -> int:
     if ceiling is not None and ceiling > _LOWEST_PORT:
         for _ in range(_PORT_ATTEMPTS):
             port = _port_rng.randrange(_LOWEST_PORT, ceiling)
-            if _unbound(port, host):
+            if port_is_free(port, host):
                 return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
@@ -55,16 +55,6 @@ def _ephemeral_low() -> int | None:
         return int(_EPHEMERAL_RANGE.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
-
-
-def _unbound(port: int, host: str) -> bool:
-    """Whether nothing is bound to `port` (without SO_REUSEADDR: a connection in TIME_WAIT counts)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-        return True
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
