@@ -190,7 +190,7 @@ class Forwarder:
         candidates = self._router.plan(model.route)
         refused: list[DeploymentRuntime] = []
         for deployment in candidates:
-            if not await self._router.admit(deployment, await self._tokens(call, deployment)):
+            if not await self._router.admit(deployment, self._tokens(call, deployment)):
                 refused.append(deployment)
                 continue
             outcome = await self._try(call, model, deployment)
@@ -204,7 +204,7 @@ class Forwarder:
         for deployment in [d for d in candidates if d.id in call.retry_after]:
             if not await self._wait_to_retry(call, deployment):
                 continue
-            if not await self._router.admit(deployment, await self._tokens(call, deployment)):
+            if not await self._router.admit(deployment, self._tokens(call, deployment)):
                 continue
             outcome = await self._try(call, model, deployment)
             if not isinstance(outcome, _Next):
@@ -248,11 +248,11 @@ class Forwarder:
         await asyncio.sleep(delay)
         return True
 
-    async def _tokens(self, call: _Call, deployment: DeploymentRuntime) -> int:
+    def _tokens(self, call: _Call, deployment: DeploymentRuntime) -> int:
         if deployment.tpm_limit <= 0:
             return 0
         if call.tokens is None:
-            call.tokens = await estimate_tokens(self._estimator, call.job.body)
+            call.tokens = estimate_tokens(call.job.body)
         return call.tokens
 
     async def _attempt(

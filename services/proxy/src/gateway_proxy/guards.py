@@ -48,7 +48,7 @@ from gateway_proxy.limits import (
     with_snapshot_defaults,
 )
 from gateway_proxy.settings import ProxySettings
-from gateway_proxy.tokens import TokenEstimator
+from gateway_proxy.tokens import TokenEstimator, rough_prompt_tokens
 
 log = logging.getLogger(__name__)
 
@@ -74,21 +74,18 @@ class _InFlight:
     oversized: bool = False
 
 
-async def estimate_tokens(estimator: TokenEstimator, body: Mapping[str, object]) -> int:
-    """Pre-call TPM charge: the prompt's tokens plus the most the reply may use.
+def estimate_tokens(body: Mapping[str, object]) -> int:
+    """Pre-call TPM charge: the prompt's rough tokens plus the most the reply may use.
 
-    The prompt is counted by `TokenEstimator` (tiktoken cl100k, or one token per 4 bytes when
-    the encoding is unavailable), awaiting its first load if needed. The reply adds
-    `max_completion_tokens` (or `max_tokens`) times `n`; without either, nothing, and the actual
-    usage is charged at the end.
+    The prompt is `rough_prompt_tokens` (one token per four UTF-8 bytes, see `tokens.py`); the
+    reply adds `max_completion_tokens` (or `max_tokens`) times `n`; without either, nothing.
+    The limiter moves the charge to the actual usage when the response ends.
     """
     reply = body.get("max_completion_tokens", body.get("max_tokens"))
     choices = body.get("n", 1)
     out = reply if isinstance(reply, int) and not isinstance(reply, bool) and reply > 0 else 0
     n = choices if isinstance(choices, int) and not isinstance(choices, bool) and choices > 0 else 1
-    if not estimator.loaded:
-        await estimator.ready()
-    return estimator.prompt_tokens(body) + out * n
+    return rough_prompt_tokens(body) + out * n
 
 
 class Guards:
@@ -98,7 +95,6 @@ class Guards:
         self,
         limiter: RateLimiter,
         idempotency_store: IdempotencyStore,
-        estimator: TokenEstimator,
         defaults: Limits,
         limits_redis: aioredis.Redis | None = None,
         key_control: httpx.AsyncClient | None = None,
@@ -112,7 +108,6 @@ class Guards:
         self._limits_redis = limits_redis
         self._key_control = key_control
         self.idempotency = idempotency_store
-        self._estimator = estimator
         self._defaults = defaults
         # The defaults merged with the current snapshot's, kept until the snapshot changes.
         self._merged: tuple[RateLimits, RateLimits, Limits] | None = None
@@ -158,7 +153,7 @@ class Guards:
                     budgets, principal.key_id, principal.tenant_id, pricing, endpoint, body
                 )
             if limits.any or reservation is not None:
-                tokens = await estimate_tokens(self._estimator, body) if limits.counts_tokens else 0
+                tokens = estimate_tokens(body) if limits.counts_tokens else 0
                 flight.grant = await self.limiter.admit(principal, limits, tokens, reservation)
                 if reservation is not None:
                     flight.grant.headers.extend(
@@ -310,7 +305,7 @@ def build_guards(
         lock_ttl_s=settings.timeout_total_s + 30,
         max_bytes=settings.idempotency_max_bytes,
     )
-    return Guards(limiter, store, estimator, defaults, limits_redis, key_control, planner, releaser)
+    return Guards(limiter, store, defaults, limits_redis, key_control, planner, releaser)
 
 
 class GuardedResponse(Response):

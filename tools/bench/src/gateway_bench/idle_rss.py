@@ -2,7 +2,7 @@
 
 Starts the bench stack (nginx, Valkey, NATS, one Granian worker), waits `--wait` seconds with no
 traffic and prints the worker's VmRSS; `--requests N` then sends N chat completions with each
-bench key (the unlimited one, then the one with TPM limits, which makes the proxy count tokens)
+bench key (the unlimited one, then the one with TPM limits, which charges a rough token count)
 and prints it again. The target is RSS ≤ 100 MB per worker (docs/performance.md).
 The proxy runs from compiled bytecode, as in its image (`stack.bytecode_env`).
 """
