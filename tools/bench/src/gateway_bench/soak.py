@@ -4,8 +4,9 @@ wrk drives c=64 non-streaming requests through the proxy in 30-second rounds for
 duration; after each round the worker's RSS and open file descriptors are sampled. The first
 minute is warm-up (pools fill, caches and allocator arenas settle); growth is measured from the
 sample at its end to the last one. The targets (issue 3): RSS grows by < 5 % and the file
-descriptor count does not grow. A sample's fd count includes client connections of the round
-that just ended and the upstream pool's current size, so it jitters by the concurrency; a leak
+descriptor count does not grow. The fd count is read once it stops falling (the round's client
+connections close just after wrk exits, `settled_fds`); it still includes the upstream pool's
+current size, so it can jitter by up to the concurrency; a leak
 shows as a rising floor, so the floor (minimum) of the last quarter is compared with the floor
 of the second quarter (the upstream pool keeps opening connections for the first minutes, up
 to the concurrency it sees; a pool is bounded, a leak is not).
@@ -14,6 +15,7 @@ to the concurrency it sees; a pool is bounded, a leak is not).
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -40,6 +42,23 @@ def open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def settled_fds(pid: int, *, step_s: float = 0.1, timeout_s: float = 3.0) -> int:
+    """The fd count once the round's client connections have closed: read until it stops falling.
+
+    Right after wrk exits the worker may still be closing its 64 connections; a sample taken then
+    counts some of them (the fifth-to-seventh sessions' soaks saw 94 to 200 at the same floor).
+    """
+    deadline = time.monotonic() + timeout_s
+    count = open_fds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(step_s)
+        now = open_fds(pid)
+        if now >= count:
+            return count
+        count = now
+    return count
+
+
 def soak(stack: BenchStack, script: Path, seconds: int) -> dict[str, object]:
     """Run the soak; print one line per round and return the samples and the verdicts."""
     worker = stack.worker_pid()
@@ -51,7 +70,7 @@ def soak(stack: BenchStack, script: Path, seconds: int) -> dict[str, object]:
             f"{stack.proxy_base}/v1/chat/completions", script, connections=64, seconds=ROUND_S, core=LOAD_CORE
         )
         elapsed += ROUND_S
-        sample = Sample(elapsed, rss_bytes(worker) / 2**20, open_fds(worker), result.rps, result.errors)
+        sample = Sample(elapsed, rss_bytes(worker) / 2**20, settled_fds(worker), result.rps, result.errors)
         samples.append(sample)
         cells = (
             sample.elapsed_s,
