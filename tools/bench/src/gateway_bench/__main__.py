@@ -2,7 +2,7 @@
 
 Each scenario runs wrk straight at nginx, then through the proxy, in the same run, and prints
 RPS, p50 and p99 for both and the p50 the proxy adds (each proxied run follows a 2 s warm-up
-at the same concurrency, so one-time costs such as loading the tokenizer are not measured);
+at the same concurrency, so one-time costs such as opening upstream connections are not measured);
 then the Granian floor (a minimal ASGI app with the proxy's Granian flags on its core,
 `floor.py`) and the proxy's c=1 p50 and c=64 RPS against it; then what the guards cost, as the
 median of alternating runs with the key without limits and the key with them; then the
