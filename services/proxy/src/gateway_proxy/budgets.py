@@ -39,7 +39,7 @@ from redis.exceptions import RedisError
 
 from gateway_proxy.budget_index import BudgetIndex, HardBudget
 from gateway_proxy.errors import QuotaExceeded
-from gateway_proxy.tokens import TokenEstimator
+from gateway_proxy.tokens import TokenEstimator, positive_int
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,6 @@ def format_usd(micro_usd: int) -> str:
 def format_reset(moment: datetime) -> str:
     """A reset time as RFC 3339 UTC: `2026-12-01T00:00:00Z`."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _positive_int(value: object) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    return None
 
 
 def max_cost_micro_usd(pricing: ModelPricing, prompt_tokens: int, output_tokens: int) -> int:
@@ -215,8 +209,8 @@ class BudgetPlanner:
     def _output_tokens(self, endpoint: str, body: Mapping[str, object]) -> int:
         if endpoint not in _TEXT_ENDPOINTS:
             return 0
-        asked = _positive_int(body.get("max_completion_tokens")) or _positive_int(body.get("max_tokens"))
-        choices = _positive_int(body.get("n")) or 1
+        asked = positive_int(body.get("max_completion_tokens")) or positive_int(body.get("max_tokens"))
+        choices = positive_int(body.get("n")) or 1
         return (asked or self._default_output_tokens) * choices
 
 

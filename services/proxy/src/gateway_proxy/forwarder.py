@@ -45,14 +45,13 @@ from gateway_proxy.failover import (
     retry_delay,
     transport_failure,
 )
-from gateway_proxy.guards import estimate_tokens
 from gateway_proxy.metering import meter_request, meter_response, meter_stream
 from gateway_proxy.metrics import ProxyMetrics
 from gateway_proxy.passthrough import BytesRelayResponse
 from gateway_proxy.relay import SSERelayResponse, StreamOutcome, StreamStart, StreamStartFailed, start_stream
 from gateway_proxy.router import Router
 from gateway_proxy.runtime import DeploymentRuntime, ModelRuntime, RuntimeConfig
-from gateway_proxy.tokens import TokenEstimator
+from gateway_proxy.tokens import TokenEstimator, estimate_tokens
 from gateway_proxy.upstream import SendOptions, Upstream, UpstreamLabels, transport_error
 from gateway_proxy.upstream_answer import UpstreamAnswer
 from gateway_proxy.usage import UsageRecord, build_usage_event

@@ -48,7 +48,7 @@ from gateway_proxy.limits import (
     with_snapshot_defaults,
 )
 from gateway_proxy.settings import ProxySettings
-from gateway_proxy.tokens import TokenEstimator, rough_prompt_tokens
+from gateway_proxy.tokens import TokenEstimator, estimate_tokens
 
 log = logging.getLogger(__name__)
 
@@ -72,20 +72,6 @@ class _InFlight:
     size: int = 0
     complete: bool = False
     oversized: bool = False
-
-
-def estimate_tokens(body: Mapping[str, object]) -> int:
-    """Pre-call TPM charge: the prompt's rough tokens plus the most the reply may use.
-
-    The prompt is `rough_prompt_tokens` (one token per four UTF-8 bytes, see `tokens.py`); the
-    reply adds `max_completion_tokens` (or `max_tokens`) times `n`; without either, nothing.
-    The limiter moves the charge to the actual usage when the response ends.
-    """
-    reply = body.get("max_completion_tokens", body.get("max_tokens"))
-    choices = body.get("n", 1)
-    out = reply if isinstance(reply, int) and not isinstance(reply, bool) and reply > 0 else 0
-    n = choices if isinstance(choices, int) and not isinstance(choices, bool) and choices > 0 else 1
-    return rough_prompt_tokens(body) + out * n
 
 
 class Guards:

@@ -120,6 +120,24 @@ def rough_prompt_tokens(body: Mapping[str, object]) -> int:
     return _prompt_tokens(body, rough_count)
 
 
+def estimate_tokens(body: Mapping[str, object]) -> int:
+    """Pre-call TPM charge: the prompt's rough tokens plus the most the reply may use.
+
+    The prompt is `rough_prompt_tokens`; the reply adds `max_completion_tokens` (or
+    `max_tokens`) times `n`; without either, nothing. The limiter moves the charge to the actual
+    usage when the response ends.
+    """
+    reply = positive_int(body.get("max_completion_tokens", body.get("max_tokens"))) or 0
+    return rough_prompt_tokens(body) + reply * (positive_int(body.get("n")) or 1)
+
+
+def positive_int(value: object) -> int | None:
+    """`value` if it is an int above zero (a bool is not), else None: a request's counts."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return None
+
+
 def _prompt_tokens(body: Mapping[str, object], count: Callable[[str], int]) -> int:
     messages = body.get("messages")
     if isinstance(messages, list):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from gateway_providers import FilePart
 from gateway_proxy.errors import InvalidRequest
-from gateway_proxy.guards import estimate_tokens
 from gateway_proxy.idempotency import fingerprint, read_key
+from gateway_proxy.tokens import estimate_tokens
 from starlette.datastructures import Headers
 
 

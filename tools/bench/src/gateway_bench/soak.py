@@ -46,7 +46,7 @@ def settled_fds(pid: int, *, step_s: float = 0.1, timeout_s: float = 3.0) -> int
     """The fd count once the round's client connections have closed: read until it stops falling.
 
     Right after wrk exits the worker may still be closing its 64 connections; a sample taken then
-    counts some of them (the fifth-to-seventh sessions' soaks saw 94 to 200 at the same floor).
+    counts some of them (single samples of 94 to 200 were seen at the same floor).
     """
     deadline = time.monotonic() + timeout_s
     count = open_fds(pid)
