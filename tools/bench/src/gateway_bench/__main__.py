@@ -1,10 +1,12 @@
 """`python -m gateway_bench` (`make bench`): the proxy against a canned nginx upstream with wrk.
 
 Each scenario runs wrk straight at nginx, then through the proxy, in the same run, and prints
-RPS, p50 and p99 for both and the p50 the proxy adds (each proxied run follows a 2 s warm-up
-at the same concurrency, so one-time costs such as opening upstream connections are not measured);
-then the Granian floor (a minimal ASGI app with the proxy's Granian flags on its core,
-`floor.py`) and the proxy's c=1 p50 and c=64 RPS against it; then what the guards cost, as the
+RPS, p50 and p99 for both, the p50 the proxy adds and the worker's CPU per proxied request (each
+proxied run follows a 2 s warm-up at the same concurrency, so one-time costs such as opening
+upstream connections are not measured); then the Granian floor (a minimal ASGI app with the
+proxy's Granian flags on its core, `floor.py`) and the proxy's c=1 p50 and c=64 RPS against it.
+`--rounds N` runs the scenarios and the floor N times and reports medians (`rounds.py`). Then
+what the guards cost, as the
 median of alternating runs with the key without limits and the key with them; then the
 worker's RSS idle and after load and how many usage events reached JetStream. `--profile` also
 samples the worker with py-spy during an extra c=64 non-streaming run and prints where its time
@@ -25,11 +27,19 @@ from gateway_devstack.procs import free_port
 
 from gateway_bench import pyspy
 from gateway_bench.floor import start_floor
+from gateway_bench.rounds import (
+    FloorRound,
+    FloorSummary,
+    Measured,
+    ScenarioSummary,
+    summarise,
+    summarise_floor,
+)
 from gateway_bench.seed import FAILOVER_MODEL
 from gateway_bench.soak import soak
 from gateway_bench.stack import LOAD_CORE, BenchStack, rss_bytes
-from gateway_bench.sweep import sweep
-from gateway_bench.wrk import WrkResult, run_wrk, write_script
+from gateway_bench.sweep import cpu_seconds, sweep
+from gateway_bench.wrk import run_wrk, write_script
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,13 @@ def _body(scenario: Scenario) -> dict[str, object]:
     return body
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def _usage_events(stack: BenchStack) -> int:
     assert stack.nats is not None
     info = httpx.get(f"http://127.0.0.1:{stack.nats.monitor_port}/jsz?streams=true", timeout=5).json()
@@ -78,13 +95,6 @@ def _usage_events(stack: BenchStack) -> int:
             if stream.get("name") == "USAGE":
                 return int(stream["state"]["messages"])
     return 0
-
-
-def _row(name: str, direct: WrkResult, proxied: WrkResult) -> str:
-    return (
-        f"| {name} | {direct.rps:,.0f} | {direct.p50_ms:.2f} | {direct.p99_ms:.2f} | {proxied.rps:,.0f} | "
-        f"{proxied.p50_ms:.2f} | {proxied.p99_ms:.2f} | {proxied.p50_ms - direct.p50_ms:+.2f} |"
-    )
 
 
 def main() -> None:
@@ -96,6 +106,12 @@ def main() -> None:
     parser.add_argument("--soak", type=int, default=0, metavar="SECONDS", help="run only the soak, this long")
     parser.add_argument(
         "--sweep", action="store_true", help="run only the 50 ms upstream at 4 to 64 connections"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=_positive,
+        default=1,
+        help="run every scenario and the floor this many times; each figure is the median (rounds.py)",
     )
     args = parser.parse_args()
     stack = BenchStack(root=args.root.resolve())
@@ -116,39 +132,31 @@ def main() -> None:
             slow = write_script(stack.root / "sweep.lua", _body(SCENARIOS[4]), key)
             results["sweep"] = sweep(stack, slow, args.seconds)
             return
-        lines = [
-            "| scenario | direct RPS | direct p50 ms | direct p99 ms | proxy RPS | proxy p50 ms "
-            "| proxy p99 ms | added p50 ms |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
-        ]
-        for scenario in SCENARIOS:
-            scenario_key = stack.secrets.limited_key if scenario.limited else key
-            script = write_script(
-                stack.root / f"{scenario.name.replace(' ', '_')}.lua", _body(scenario), scenario_key
-            )
-            direct = run_wrk(
-                f"{stack.upstream_base}{_PATHS[scenario.model]}/chat/completions",
-                script,
-                connections=scenario.connections,
-                seconds=args.seconds,
-                core=LOAD_CORE,
-            )
-            proxy_url = f"{stack.proxy_base}/v1/chat/completions"
-            run_wrk(proxy_url, script, connections=scenario.connections, seconds=2, core=LOAD_CORE)
-            proxied = run_wrk(
-                proxy_url, script, connections=scenario.connections, seconds=args.seconds, core=LOAD_CORE
-            )
-            results[scenario.name] = {"direct": asdict(direct), "proxy": asdict(proxied)}
-            lines.append(_row(scenario.name, direct, proxied))
-            print(lines[-1] if len(lines) > 3 else "\n".join(lines), flush=True)
-            for result in (direct, proxied):
-                if result.errors:
-                    print(f"  errors: {result.errors}", flush=True)
-        results["granian_floor"] = _floor(stack, results, args.seconds)
+        per_round: list[dict[str, Measured]] = []
+        floors: list[FloorRound] = []
+        for number in range(1, args.rounds + 1):
+            if args.rounds > 1:
+                print(f"round {number} of {args.rounds}", flush=True)
+            per_round.append(_run_scenarios(stack, worker, args.seconds))
+            floors.append(_measure_floor(stack, per_round[-1], args.seconds))
+        summaries = {
+            scenario.name: summarise([measured[scenario.name] for measured in per_round])
+            for scenario in SCENARIOS
+        }
+        _print_table(summaries)
+        for name, summary in summaries.items():
+            results[name] = {
+                "direct": asdict(summary.direct),
+                "proxy": asdict(summary.proxied),
+                "added_p50_ms": summary.added_p50_ms,
+                "worker_cpu_us_per_request": summary.cpu_us_per_request,
+                "rounds": [asdict(measured[name]) for measured in per_round],
+            }
+        results["granian_floor"] = _report_floor(summarise_floor(floors))
         guards = _guards_cost(stack, max(3, args.seconds // 2))
         results["guards_cost_share"] = guards
         print(f"rate limits on cost {guards:.1%} of the proxy's c=64 RPS (median of the pairs above)")
-        failover = _failover_cost(results)
+        failover = _failover_cost(per_round)
         results["failover_added_p50_ms"] = failover
         print(f"\nfailover after a refused connection adds {failover:+.2f} ms p50 (vs c=1 non-streaming)")
         rss_loaded = rss_bytes(worker)
@@ -167,8 +175,59 @@ def main() -> None:
         (stack.root / "results.json").write_text(json.dumps(results, indent=2))
 
 
-def _floor(stack: BenchStack, results: dict[str, object], seconds: int) -> dict[str, object]:
-    """The Granian floor at c=1 and c=64 (floor.py), and the proxy's figures as ratios to it."""
+def _run_scenarios(stack: BenchStack, worker: int, seconds: int) -> dict[str, Measured]:
+    """Every scenario once: wrk straight at nginx, a 2 s warm-up, then wrk through the proxy."""
+    measured: dict[str, Measured] = {}
+    for scenario in SCENARIOS:
+        key = stack.secrets.limited_key if scenario.limited else stack.secrets.virtual_key
+        script = write_script(stack.root / f"{scenario.name.replace(' ', '_')}.lua", _body(scenario), key)
+        direct = run_wrk(
+            f"{stack.upstream_base}{_PATHS[scenario.model]}/chat/completions",
+            script,
+            connections=scenario.connections,
+            seconds=seconds,
+            core=LOAD_CORE,
+        )
+        proxy_url = f"{stack.proxy_base}/v1/chat/completions"
+        run_wrk(proxy_url, script, connections=scenario.connections, seconds=2, core=LOAD_CORE)
+        before = cpu_seconds(worker)
+        proxied = run_wrk(
+            proxy_url, script, connections=scenario.connections, seconds=seconds, core=LOAD_CORE
+        )
+        cpu_us = (cpu_seconds(worker) - before) / max(1.0, proxied.rps * seconds) * 1e6
+        measured[scenario.name] = Measured(direct, proxied, cpu_us)
+        print(
+            f"  {scenario.name}: direct {direct.rps:,.0f} RPS, proxy {proxied.rps:,.0f} RPS, added p50 "
+            f"{proxied.p50_ms - direct.p50_ms:+.2f} ms, {cpu_us:,.0f} µs of the worker's CPU per request",
+            flush=True,
+        )
+        for result in (direct, proxied):
+            if result.errors:
+                print(f"  errors ({scenario.name}): {result.errors}", flush=True)
+    return measured
+
+
+def _print_table(summaries: dict[str, ScenarioSummary]) -> None:
+    rounds = next(iter(summaries.values())).rounds
+    if rounds > 1:
+        print(f"\nmedians of {rounds} rounds; the proxy's RPS range is its lowest and highest round")
+    print(
+        "| scenario | direct RPS | direct p50 ms | direct p99 ms | proxy RPS | proxy RPS range "
+        "| proxy p50 ms | proxy p99 ms | added p50 ms | worker CPU per request |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, summary in summaries.items():
+        direct, proxied = summary.direct, summary.proxied
+        print(
+            f"| {name} | {direct.rps:,.0f} | {direct.p50_ms:.2f} | {direct.p99_ms:.2f} | {proxied.rps:,.0f} "
+            f"| {summary.proxy_rps_low:,.0f} to {summary.proxy_rps_high:,.0f} | {proxied.p50_ms:.2f} "
+            f"| {proxied.p99_ms:.2f} | {summary.added_p50_ms:+.2f} | {summary.cpu_us_per_request:,.0f} µs |",
+            flush=True,
+        )
+
+
+def _measure_floor(stack: BenchStack, measured: dict[str, Measured], seconds: int) -> FloorRound:
+    """The Granian floor (floor.py) at c=1 and c=64, paired with this round's proxy figures."""
     floor = start_floor(stack.root / "floor", port := free_port())
     try:
         script = write_script(stack.root / "floor.lua", _body(SCENARIOS[0]), stack.secrets.virtual_key)
@@ -178,23 +237,29 @@ def _floor(stack: BenchStack, results: dict[str, object], seconds: int) -> dict[
         c64 = run_wrk(url, script, connections=64, seconds=seconds, core=LOAD_CORE)
     finally:
         floor.stop()
-    proxy_c1_p50 = _proxy(results, "c=1 non-streaming", "p50_ms")
-    proxy_c64_rps = _proxy(results, "c=64 non-streaming", "rps")
-    above_floor_us = (1 / proxy_c64_rps - 1 / c64.rps) * 1e6
+    return FloorRound(
+        c1,
+        c64,
+        proxy_c1_p50_ms=measured["c=1 non-streaming"].proxied.p50_ms,
+        proxy_c64_rps=measured["c=64 non-streaming"].proxied.rps,
+    )
+
+
+def _report_floor(floor: FloorSummary) -> dict[str, object]:
     print(
         "\nGranian floor (a minimal ASGI app reading the body, the proxy's Granian flags, its core):"
-        f"\n  c=1: {c1.rps:,.0f} RPS, p50 {c1.p50_ms:.2f} ms; the proxy's p50 is "
-        f"{proxy_c1_p50 - c1.p50_ms:+.2f} ms above it"
-        f"\n  c=64: {c64.rps:,.0f} RPS; the proxy serves {proxy_c64_rps / c64.rps:.2f}x that, "
-        f"{above_floor_us:,.0f} µs of the core per request above the floor",
+        f"\n  c=1: {floor.c1.rps:,.0f} RPS, p50 {floor.c1.p50_ms:.2f} ms; the proxy's p50 is "
+        f"{floor.c1_p50_above_ms:+.2f} ms above it"
+        f"\n  c=64: {floor.c64.rps:,.0f} RPS; the proxy serves {floor.c64_rps_ratio:.2f}x that, "
+        f"{floor.c64_us_above:,.0f} µs of the core per request above the floor",
         flush=True,
     )
     return {
-        "c1": asdict(c1),
-        "c64": asdict(c64),
-        "proxy_c1_p50_above_floor_ms": proxy_c1_p50 - c1.p50_ms,
-        "proxy_c64_rps_ratio": proxy_c64_rps / c64.rps,
-        "proxy_c64_us_per_request_above_floor": above_floor_us,
+        "c1": asdict(floor.c1),
+        "c64": asdict(floor.c64),
+        "proxy_c1_p50_above_floor_ms": floor.c1_p50_above_ms,
+        "proxy_c64_rps_ratio": floor.c64_rps_ratio,
+        "proxy_c64_us_per_request_above_floor": floor.c64_us_above,
     }
 
 
@@ -217,17 +282,12 @@ def _guards_cost(stack: BenchStack, seconds: int, pairs: int = 3) -> float:
     return statistics.median(shares)
 
 
-def _proxy(results: dict[str, object], name: str, field: str) -> float:
-    entry = results[name]
-    assert isinstance(entry, dict)
-    return float(entry["proxy"][field])
-
-
-def _failover_cost(results: dict[str, object]) -> float:
-    """p50 of the failover scenario minus the plain c=1 scenario's, both through the proxy."""
-
-    return _proxy(results, "c=1 failover after a refused connection", "p50_ms") - _proxy(
-        results, "c=1 non-streaming", "p50_ms"
+def _failover_cost(per_round: list[dict[str, Measured]]) -> float:
+    """The failover scenario's proxied p50 minus the plain c=1 one's, paired per round (median)."""
+    return statistics.median(
+        measured["c=1 failover after a refused connection"].proxied.p50_ms
+        - measured["c=1 non-streaming"].proxied.p50_ms
+        for measured in per_round
     )
 
 
