@@ -6,11 +6,11 @@ proxied run follows a 2 s warm-up at the same concurrency, so one-time costs suc
 upstream connections are not measured); then the Granian floor (a minimal ASGI app with the
 proxy's Granian flags on its core, `floor.py`) and the proxy's c=1 p50 and c=64 RPS against it.
 `--rounds N` runs the scenarios and the floor N times and reports medians (`rounds.py`). Then
-what the guards cost, as the
-median of alternating runs with the key without limits and the key with them; then the
-worker's RSS idle and after load and how many usage events reached JetStream. `--profile` also
-samples the worker with py-spy during an extra c=64 non-streaming run and prints where its time
-goes. Loopback only, bounded runs (`--seconds`, default 10 per measurement).
+what the guards cost, as the median of alternating runs (three pairs per round) with the key
+without limits and the key with them; then the worker's RSS idle and after load and how many
+usage events reached JetStream. `--profile` also samples the worker with py-spy during an extra
+c=64 non-streaming run and prints where its time goes. Loopback only, bounded runs
+(`--seconds`, default 10 per measurement).
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def main() -> None:
                 "rounds": [asdict(measured[name]) for measured in per_round],
             }
         results["granian_floor"] = _report_floor(summarise_floor(floors))
-        guards = _guards_cost(stack, max(3, args.seconds // 2))
+        guards = _guards_cost(stack, max(3, args.seconds // 2), pairs=3 * args.rounds)
         results["guards_cost_share"] = guards
         print(f"rate limits on cost {guards:.1%} of the proxy's c=64 RPS (median of the pairs above)")
         failover = _failover_cost(per_round)
