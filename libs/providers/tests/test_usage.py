@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 from gateway_providers.base import Usage
-from gateway_providers.usage import usage_from_payload
+from gateway_providers.usage import MAX_PLAUSIBLE_TOKENS, plausible_usage, usage_from_payload
 
 
 def test_chat_usage_with_details() -> None:
@@ -46,3 +46,30 @@ def test_no_usable_usage(payload: dict[str, object]) -> None:
 
 def test_total_tokens() -> None:
     assert Usage(3, 4, 1, 2).total_tokens == 7
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        Usage(prompt_tokens=-1, completion_tokens=3),
+        Usage(prompt_tokens=2**63, completion_tokens=3),  # past int64: the usage event's field
+        Usage(prompt_tokens=5, completion_tokens=MAX_PLAUSIBLE_TOKENS + 1),
+        Usage(prompt_tokens=5, completion_tokens=3, cached_prompt_tokens=-2),
+        Usage(prompt_tokens=5, completion_tokens=3, reasoning_tokens=10**12),
+        Usage(prompt_tokens=5, completion_tokens=3, cache_write_prompt_tokens=-7),
+    ],
+)
+def test_counts_no_request_can_have_are_no_usage(usage: Usage) -> None:
+    assert plausible_usage(usage) is None
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [Usage(), Usage(120, 30, 100, 12, 7), Usage(MAX_PLAUSIBLE_TOKENS, MAX_PLAUSIBLE_TOKENS)],
+)
+def test_real_counts_are_kept(usage: Usage) -> None:
+    assert plausible_usage(usage) is usage
+
+
+def test_no_usage_stays_none() -> None:
+    assert plausible_usage(None) is None

@@ -9,8 +9,15 @@ with `input_tokens_details`/`output_tokens_details`. Both spellings are accepted
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Final
 
 from gateway_providers.base import Usage
+
+# No request comes near this many tokens of any kind (the largest context windows hold about ten
+# million). A count above it, or below zero, is a malformed report, not usage. The bound also keeps
+# a count's cost in micro-USD inside a signed 64-bit integer at any price up to $9,000 per million
+# tokens.
+MAX_PLAUSIBLE_TOKENS: Final = 1_000_000_000
 
 
 def usage_from_payload(payload: Mapping[str, object]) -> Usage | None:
@@ -53,3 +60,23 @@ def _first_mapping(source: Mapping[str, object], *names: str) -> Mapping[str, ob
         if isinstance(value, dict):
             return value
     return {}
+
+
+def plausible_usage(usage: Usage | None) -> Usage | None:
+    """`usage` when each of its counts is between 0 and MAX_PLAUSIBLE_TOKENS, else None.
+
+    Every adapter reads counts its own way; whatever a provider put in them, a usage that fails
+    this check is treated as no usage at all (the proxy then counts the tokens itself).
+    """
+    if usage is None:
+        return None
+    counts = (
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        usage.cached_prompt_tokens,
+        usage.reasoning_tokens,
+        usage.cache_write_prompt_tokens,
+    )
+    if all(0 <= count <= MAX_PLAUSIBLE_TOKENS for count in counts):
+        return usage
+    return None
