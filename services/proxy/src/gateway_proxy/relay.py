@@ -10,6 +10,8 @@ events `start_stream` held back:
 
 - each upstream chunk goes through the adapter's incremental parser and every completed event
   is sent at once (the exact upstream bytes; nothing is buffered beyond one partial event);
+- the relay ends at `[DONE]` or at an error event (relayed; OpenAI ends a stream after one):
+  whatever the upstream sends after it is neither sent nor counted, and is not read;
 - the trailing usage-only chunk is dropped when the client did not ask for usage (the proxy
   forces `include_usage` upstream so it always knows the tokens);
 - an idle gap longer than the stream idle timeout, the total deadline, a transport failure,
@@ -52,6 +54,7 @@ class StreamOutcome:
     error_code: str = ""
     upstream_error: ProviderError | None = None
     client_disconnected: bool = False
+    done: bool = False  # `[DONE]` or an error event was relayed: whatever comes after it is not
     # The generated text relayed so far, for a token estimate when the provider's usage never came.
     streamed_text: list[str] = field(default_factory=list)
 
@@ -135,13 +138,21 @@ def _choice_commits(choice: Mapping[str, object]) -> bool:
 
 
 def select_events(events: Sequence[StreamEvent], *, include_usage: bool, outcome: StreamOutcome) -> bytes:
-    """The bytes to forward for `events`: all of them, minus the usage-only chunk if unwanted."""
+    """The bytes to forward for `events`: all of them up to the stream's end, minus the
+    usage-only chunk if unwanted. The end is `[DONE]` or an error event (OpenAI ends a stream
+    after one); nothing after it is part of the answer, so it is neither sent nor counted
+    (`outcome.done` tells the relay to stop reading)."""
     parts: list[bytes] = []
     for event in events:
+        if outcome.done:
+            break
+        if event.is_done:
+            outcome.done = True
         if event.is_usage_only and not include_usage:
             continue
-        if event.error is not None and outcome.upstream_error is None:
+        if event.error is not None:
             outcome.upstream_error = event.error
+            outcome.done = True
         if isinstance(event.data, dict):
             append_choice_text(event.data, outcome.streamed_text)
         parts.append(event.raw)
@@ -197,15 +208,8 @@ class SSERelayResponse(Response):
             outcome.first_event_at = self._start.first_event_at
             await send({"type": "http.response.body", "body": first, "more_body": True})
         try:
-            async with asyncio.timeout_at(self._deadline):
-                async for chunk in self._start.chunks:
-                    body = select_events(
-                        self._parser.feed(chunk), include_usage=self._include_usage, outcome=outcome
-                    )
-                    if body:
-                        if outcome.first_event_at is None:
-                            outcome.first_event_at = time.perf_counter()
-                        await send({"type": "http.response.body", "body": body, "more_body": True})
+            if not outcome.done:  # the prelude may already hold the end marker: read no further
+                await self._relay_rest(send, outcome)
         except TimeoutError:
             tail = self._fail(
                 outcome, "stream_total_timeout", "The stream exceeded the gateway's total time limit."
@@ -226,6 +230,20 @@ class SSERelayResponse(Response):
         if tail is not None:
             await send({"type": "http.response.body", "body": tail, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _relay_rest(self, send: Send, outcome: StreamOutcome) -> None:
+        """Relay the upstream's chunks as they come, until the stream's end or the upstream's."""
+        async with asyncio.timeout_at(self._deadline):
+            async for chunk in self._start.chunks:
+                body = select_events(
+                    self._parser.feed(chunk), include_usage=self._include_usage, outcome=outcome
+                )
+                if body:
+                    if outcome.first_event_at is None:
+                        outcome.first_event_at = time.perf_counter()
+                    await send({"type": "http.response.body", "body": body, "more_body": True})
+                if outcome.done:
+                    return
 
     @staticmethod
     def _fail(outcome: StreamOutcome, code: str, message: str) -> bytes:

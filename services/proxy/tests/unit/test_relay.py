@@ -188,6 +188,30 @@ async def test_an_upstream_error_event_is_forwarded_not_doubled() -> None:
     assert outcome.error_code == "overloaded"
 
 
+@pytest.mark.parametrize(
+    ("end", "code"), [(DONE, ""), (OVERLOADED, "overloaded")], ids=["done", "error-event"]
+)
+async def test_nothing_after_the_end_of_the_stream_is_relayed_counted_or_waited_for(
+    end: bytes, code: str
+) -> None:
+    late = CHUNK.replace(b'"hi"', b'"late"')
+    # After the end, more in the same chunk, more later, and an upstream that never hangs up.
+    upstream = Upstream(CHUNK, end + late, late, 30.0)
+    client, outcome, _ = await asyncio.wait_for(relay(upstream, include_usage=False), 5.0)
+    assert client.body == CHUNK + end
+    assert client.finished
+    assert outcome.streamed_text == ["hi"]
+    assert outcome.error_code == code
+    assert upstream.closed
+
+
+async def test_the_end_in_the_held_back_prelude_ends_the_relay_at_once() -> None:
+    upstream = Upstream(ROLE + CHUNK + DONE + CHUNK, 30.0)
+    client, outcome, _ = await asyncio.wait_for(relay(upstream, include_usage=False), 5.0)
+    assert client.body == ROLE + CHUNK + DONE
+    assert outcome.error_code == ""
+
+
 async def _relaying_a_slow_stream(
     client: Client, upstream: Upstream
 ) -> asyncio.Task[tuple[Client, StreamOutcome, SSERelayResponse]]:
