@@ -77,6 +77,6 @@ def plausible_usage(usage: Usage | None) -> Usage | None:
         usage.reasoning_tokens,
         usage.cache_write_prompt_tokens,
     )
-    if all(0 <= count <= MAX_PLAUSIBLE_TOKENS for count in counts):
+    if min(counts) >= 0 and max(counts) <= MAX_PLAUSIBLE_TOKENS:
         return usage
     return None
