@@ -1,9 +1,9 @@
 """Token counts no request can have, reported by a provider: the gateway counts them itself.
 
 A usage past the event's int64 used to fail the request with a 500 after the provider had
-answered, and lose its usage event; a negative count would have refunded the caller. The
-provider here is the fake, told to report 2**63 reasoning tokens. Its own proxy and snapshot:
-the test publishes a snapshot of one model (so the module shares nothing with others).
+answered, and lose its usage event. The provider here is the fake, told to report 2**63
+reasoning tokens. The test has its own proxy, and publishes a snapshot of one model, so the
+module shares nothing with others.
 """
 
 from __future__ import annotations
