@@ -242,6 +242,26 @@ class Harness:
             return 0
         return int(info.state.messages)
 
+    async def settled_usage_count(self, expected: int, timeout_s: float = 10.0) -> int:
+        """The USAGE stream's message count once it reached `expected` (or the timeout passed),
+        read again a moment later so that an extra event, if any, has landed too."""
+        deadline = time.monotonic() + timeout_s
+        while await self.usage_count() < expected and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        return await self.usage_count()
+
+    async def usage_events(self) -> list[UsageEvent]:
+        """Every UsageEvent in the USAGE stream, oldest first."""
+        js = self.nc.jetstream()
+        info = await js.stream_info(USAGE_STREAM)
+        events = []
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            raw = await js.get_msg(USAGE_STREAM, seq)
+            if raw.data is not None:
+                events.append(UsageEvent.FromString(raw.data))
+        return events
+
     # --- the proxy ------------------------------------------------------------------------
     def client(self, key: str, **options: object) -> openai.AsyncOpenAI:
         """An SDK client for the proxy (closed when the test ends)."""
@@ -274,6 +294,17 @@ class Harness:
 
     def log_tail(self) -> str:
         return self.process.log_tail() if self.process is not None else ""
+
+
+def assert_openai_error(response: httpx.Response) -> None:
+    """`response` carries OpenAI's error object: a message and a type, a `param` and a `code`."""
+    error = response.json()["error"]
+    assert isinstance(error["message"], str)
+    assert error["message"]
+    assert isinstance(error["type"], str)
+    assert error["type"]
+    assert "param" in error
+    assert "code" in error
 
 
 @asynccontextmanager

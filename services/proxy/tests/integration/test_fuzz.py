@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
@@ -25,6 +24,8 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from .conftest import assert_openai_error
 
 if TYPE_CHECKING:  # conftest is not importable at runtime under --import-mode=importlib
     from conftest import Harness
@@ -165,13 +166,7 @@ class Prober:
         assert reached in (0, 1)
         self.forwarded += reached
         if response.status_code >= 400:
-            error = response.json()["error"]
-            assert isinstance(error["message"], str)
-            assert error["message"]
-            assert isinstance(error["type"], str)
-            assert error["type"]
-            assert "param" in error
-            assert "code" in error
+            assert_openai_error(response)
         if reached == 0:
             assert response.status_code >= 400, (path, body, response.text)
 
@@ -179,13 +174,8 @@ class Prober:
         # Both sides were exercised: bodies the gateway refused, and bodies it forwarded.
         assert self.statuses[400] > 0, self.statuses
         assert self.forwarded > 0, self.statuses
-        deadline = time.monotonic() + 10
-        while (
-            await self.harness.usage_count() - events_before < self.forwarded and time.monotonic() < deadline
-        ):
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.3)  # an extra event, if any, would land by now
-        assert await self.harness.usage_count() - events_before == self.forwarded, self.statuses
+        settled = await self.harness.settled_usage_count(events_before + self.forwarded)
+        assert settled - events_before == self.forwarded, self.statuses
 
 
 _SETTINGS = settings(

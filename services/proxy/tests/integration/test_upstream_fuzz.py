@@ -19,20 +19,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 import httpx
 import pytest
-from gateway_common.names import USAGE_STREAM
-from gateway_proto.v1.usage_pb2 import UsageEvent
 from gateway_providers.usage import MAX_PLAUSIBLE_TOKENS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import FakeModel, start_and_wait
+from .conftest import FakeModel, assert_openai_error, start_and_wait
 
 if TYPE_CHECKING:  # conftest is not importable at runtime under --import-mode=importlib
     from conftest import Harness
@@ -209,17 +206,6 @@ class Outcomes:
     forwarded: set[str] = field(default_factory=set)  # request ids the provider saw
 
 
-async def _usage_events(harness: Harness) -> list[UsageEvent]:
-    js = harness.nc.jetstream()
-    info = await js.stream_info(USAGE_STREAM)
-    events = []
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        raw = await js.get_msg(USAGE_STREAM, seq)
-        if raw.data is not None:
-            events.append(UsageEvent.FromString(raw.data))
-    return events
-
-
 def _check_stream_body(body: bytes) -> None:
     """The stream's last event is `[DONE]` or an error event: a 200 stream never just stops."""
     blocks = [block for block in body.replace(b"\r\n", b"\n").split(b"\n\n") if block.strip()]
@@ -287,11 +273,7 @@ async def test_whatever_the_provider_answers_the_client_gets_openai_and_accounti
         if provider.seen > seen_before:
             outcomes.forwarded.add(request_id)
         if response.status_code != 200:
-            error = response.json()["error"]
-            assert isinstance(error["message"], str)
-            assert error["message"]
-            assert isinstance(error["type"], str)
-            assert error["type"]
+            assert_openai_error(response)
         elif stream:
             _check_stream_body(response.content)
 
@@ -302,11 +284,8 @@ async def test_whatever_the_provider_answers_the_client_gets_openai_and_accounti
         await provider.stop()
     assert outcomes.statuses[200] > 0, outcomes.statuses
     assert len(outcomes.statuses) > 1, outcomes.statuses  # failures too, not only successes
-    deadline = time.monotonic() + 15
-    while await harness.usage_count() < len(outcomes.forwarded) and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.3)  # an extra event, if any, would land by now
-    events = await _usage_events(harness)
+    await harness.settled_usage_count(len(outcomes.forwarded), timeout_s=15)
+    events = await harness.usage_events()
     assert sorted(event.request_id for event in events) == sorted(outcomes.forwarded), outcomes.statuses
     for event in events:
         usage = event.usage
