@@ -8,9 +8,10 @@ proxy's Granian flags on its core, `floor.py`) and the proxy's c=1 p50 and c=64 
 `--rounds N` runs the scenarios and the floor N times and reports medians (`rounds.py`). Then
 what the guards cost, as the median of alternating runs (three pairs per round) with the key
 without limits and the key with them; then the worker's RSS idle and after load and how many
-usage events reached JetStream. `--profile` also samples the worker with py-spy during an extra
-c=64 non-streaming run and prints where its time goes. Loopback only, bounded runs
-(`--seconds`, default 10 per measurement).
+usage events reached JetStream; then every scenario through the app alone, in-process without
+Granian (`app_alone.py`), its p50 and CPU per request next to the worker's. `--profile` also
+samples the worker with py-spy during an extra c=64 non-streaming run and prints where its time
+goes. Loopback only, bounded runs (`--seconds`, default 10 per measurement).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import httpx
 from gateway_devstack.procs import free_port
 
 from gateway_bench import pyspy
+from gateway_bench.app_alone import AppCase, measure_app_alone
 from gateway_bench.floor import start_floor
 from gateway_bench.rounds import (
     FloorRound,
@@ -37,7 +39,7 @@ from gateway_bench.rounds import (
 )
 from gateway_bench.seed import FAILOVER_MODEL
 from gateway_bench.soak import soak
-from gateway_bench.stack import LOAD_CORE, BenchStack, rss_bytes
+from gateway_bench.stack import LOAD_CORE, PROXY_CORE, BenchStack, rss_bytes
 from gateway_bench.sweep import cpu_seconds, sweep
 from gateway_bench.wrk import run_wrk, write_script
 
@@ -165,6 +167,7 @@ def main() -> None:
         results["usage_events"] = _usage_events(stack) - events_before
         print(f"\nworker RSS: idle {rss_idle / 2**20:.1f} MiB, after load {rss_loaded / 2**20:.1f} MiB")
         print(f"usage events this run published to JetStream USAGE: {results['usage_events']}")
+        results["app_alone"] = _app_alone(stack, summaries, args.seconds)
         # Other work on the machine skews every number: say how busy it was.
         results["load_average"] = os.getloadavg()
         print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
@@ -261,6 +264,46 @@ def _report_floor(floor: FloorSummary) -> dict[str, object]:
         "proxy_c64_rps_ratio": floor.c64_rps_ratio,
         "proxy_c64_us_per_request_above_floor": floor.c64_us_above,
     }
+
+
+def _app_alone(stack: BenchStack, summaries: dict[str, ScenarioSummary], seconds: int) -> dict[str, object]:
+    """Each scenario through the app in-process (`app_alone.py`), next to the worker's CPU."""
+    cases = [
+        AppCase(
+            name=scenario.name,
+            body=json.dumps(_body(scenario)),
+            key=stack.secrets.limited_key if scenario.limited else stack.secrets.virtual_key,
+            connections=scenario.connections,
+            seconds=seconds,
+            stream=scenario.stream,
+        )
+        for scenario in SCENARIOS
+    ]
+    alone = measure_app_alone(stack.proxy_env(), cases, PROXY_CORE)
+    print(
+        "\nthe app alone (in-process ASGI calls on the proxy's core, no server; app_alone.py):"
+        "\n| scenario | app RPS | app p50 ms | app added p50 ms | app CPU per request "
+        "| worker CPU per request | the server's part |"
+        "\n|---|---:|---:|---:|---:|---:|---:|"
+    )
+    report: dict[str, object] = {}
+    for result in alone:
+        summary = summaries[result.name]
+        worker_us = summary.cpu_us_per_request
+        app_us = result.cpu_us_per_request
+        server_us = worker_us - app_us
+        added_ms = result.p50_ms - summary.direct.p50_ms  # against wrk straight at nginx
+        print(
+            f"| {result.name} | {result.rps:,.0f} | {result.p50_ms:.2f} | {added_ms:+.2f} | {app_us:,.0f} µs "
+            f"| {worker_us:,.0f} µs | {server_us:,.0f} µs ({server_us / worker_us:.0%}) |",
+            flush=True,
+        )
+        report[result.name] = {
+            **asdict(result),
+            "added_p50_ms": added_ms,
+            "server_us_per_request": server_us,
+        }
+    return report
 
 
 def _guards_cost(stack: BenchStack, seconds: int, pairs: int = 3) -> float:

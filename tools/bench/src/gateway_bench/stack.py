@@ -92,7 +92,9 @@ class BenchStack:
         seed_sync(self.valkey.url, self.nats.url, self.upstream_base, self.secrets)
         self._start_proxy()
 
-    def _start_proxy(self) -> None:
+    def proxy_env(self) -> dict[str, str]:
+        """The proxy's environment: this stack's Valkey, NATS and secrets, one worker, from
+        bytecode (also what `app_alone` runs the app with)."""
         assert self.valkey is not None
         assert self.nats is not None
         env = {
@@ -113,7 +115,10 @@ class BenchStack:
             "BREAKER_MIN_REQUESTS": "1000000000",
         }
         env.pop("GATEWAY_CONFIG_FILE", None)
-        bytecode_env(env, self.root / "pycache", "gateway_proxy.app")
+        return bytecode_env(env, self.root / "pycache", "gateway_proxy.app")
+
+    def _start_proxy(self) -> None:
+        env = self.proxy_env()
         self.proxy = ManagedProcess(
             "proxy",
             ["taskset", "-c", str(PROXY_CORE), sys.executable, "-m", "gateway_proxy"],
