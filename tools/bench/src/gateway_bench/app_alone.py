@@ -1,18 +1,19 @@
-"""The proxy's app without its server: ASGI calls made in-process, CPU per request.
+"""The proxy's app without its server: ASGI calls made in-process, latency and CPU per request.
 
 The bench's worker CPU per request is Granian plus the app. To tell them apart, `python -m
 gateway_bench.app_alone` builds the proxy's app (`create_app()`, its lifespan run as Granian
 runs it) in a process of its own, pinned to the proxy's core while the Granian worker idles, with
 the proxy's settings: the same Valkey, NATS snapshot, key and nginx upstream. Each case has
 `connections` callers calling the app directly (an ASGI scope, a `receive` that hands over the
-body, a `send` that keeps the answer) for `seconds`, under uvloop, and reports calls per second and
-the process's CPU per call (all threads: the app's own, as the worker's figure counts all of the
-worker's). Nothing is faked on the app's side: keys, guards, routing, the upstream pool and the
-usage events to JetStream all run. Every answer must be a 200 (and a stream end with `[DONE]`),
-or the case fails.
+body, a `send` that keeps the answer) for `seconds`, under uvloop, and reports calls per second,
+the calls' p50 and p99, and the process's CPU per call (all threads: the app's own, as the
+worker's figure counts all of the worker's). Nothing is faked on the app's side: keys, guards,
+routing, the upstream pool and the usage events to JetStream all run. Every answer must be a 200
+(and a stream end with `[DONE]`), or the case fails.
 
-The bench (`__main__`) runs it as a subprocess, once, after its rounds, and prints each case's CPU
-next to the worker's: the difference is what serving through Granian costs per request.
+The bench (`__main__`) runs it as a subprocess, once, after its rounds, and prints each case's p50
+against wrk's straight at nginx, and its CPU next to the worker's: the difference is what serving
+through Granian costs per request.
 """
 
 from __future__ import annotations
