@@ -76,8 +76,11 @@ class ProxySettings(GatewaySettings):
     usage_queue_size: int = Field(default=100_000, ge=1)
     usage_publish_timeout_s: float = Field(default=2.0, gt=0)
     usage_publish_concurrency: int = Field(default=1024, ge=1)
-    # How long the publisher waits for more events to join a batch (0: publish at once).
-    usage_publish_linger_s: float = Field(default=0.002, ge=0, le=1)
+    # How long the publisher waits for more events to join a batch (0: publish at once); an event
+    # waits in memory at most this long (SIGTERM flushes it, a SIGKILL loses it). A batch costs a
+    # wake-up, a write and a read of acks: 20 ms answers c=1 0.1-0.2 ms sooner than 2 ms did.
+    usage_publish_linger_s: float = Field(default=0.02, ge=0, le=1)
+    # How long shutdown waits for the queued events to be published; the rest is spooled.
     usage_flush_timeout_s: float = Field(default=10.0, gt=0)
     # On-disk spool for usage events NATS could not take (spool.py): one slot per process under
     # this directory (relative to the working directory), bounded in bytes, alert at 80 %.
