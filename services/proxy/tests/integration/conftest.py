@@ -242,6 +242,20 @@ class Harness:
             return 0
         return int(info.state.messages)
 
+    async def quiet_usage_count(self, timeout_s: float = 10.0) -> int:
+        """The USAGE stream's message count once no event is on its way: the same in two reads
+        0.2 s apart (longer than the publisher's linger), so that a count taken before a test's
+        requests does not miss an earlier request's event still lingering in the proxy."""
+        deadline = time.monotonic() + timeout_s
+        count = await self.usage_count()
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            again = await self.usage_count()
+            if again == count:
+                break
+            count = again
+        return count
+
     async def settled_usage_count(self, expected: int, timeout_s: float = 10.0) -> int:
         """The USAGE stream's message count once it reached `expected` (or the timeout passed),
         read again a moment later so that an extra event, if any, has landed too."""
