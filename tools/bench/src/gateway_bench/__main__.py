@@ -82,6 +82,11 @@ def _body(scenario: Scenario) -> dict[str, object]:
     return body
 
 
+def _key(stack: BenchStack, scenario: Scenario) -> str:
+    """The virtual key a scenario sends: the one with rate limits on, or the plain one."""
+    return stack.secrets.limited_key if scenario.limited else stack.secrets.virtual_key
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -182,7 +187,7 @@ def _run_scenarios(stack: BenchStack, worker: int, seconds: int) -> dict[str, Me
     """Every scenario once: wrk straight at nginx, a 2 s warm-up, then wrk through the proxy."""
     measured: dict[str, Measured] = {}
     for scenario in SCENARIOS:
-        key = stack.secrets.limited_key if scenario.limited else stack.secrets.virtual_key
+        key = _key(stack, scenario)
         script = write_script(stack.root / f"{scenario.name.replace(' ', '_')}.lua", _body(scenario), key)
         direct = run_wrk(
             f"{stack.upstream_base}{_PATHS[scenario.model]}/chat/completions",
@@ -272,7 +277,7 @@ def _app_alone(stack: BenchStack, summaries: dict[str, ScenarioSummary], seconds
         AppCase(
             name=scenario.name,
             body=json.dumps(_body(scenario)),
-            key=stack.secrets.limited_key if scenario.limited else stack.secrets.virtual_key,
+            key=_key(stack, scenario),
             connections=scenario.connections,
             seconds=seconds,
             stream=scenario.stream,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,8 @@ from typing import Any
 
 import uvloop
 from starlette.types import ASGIApp, Message, Scope
+
+from gateway_bench.sweep import own_cpu_seconds
 
 _PATH = "/v1/chat/completions"
 _WARM_UP_CALLS = 200
@@ -62,11 +63,6 @@ class AppResult:
 
 class UnexpectedAnswer(RuntimeError):
     """The app answered a bench call with something other than a complete 200."""
-
-
-def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _scope(method: str, path: str, headers: list[tuple[bytes, bytes]], state: dict[str, Any]) -> Scope:
@@ -135,9 +131,9 @@ async def _measure(app: ASGIApp, case: AppCase, state: dict[str, Any]) -> AppRes
             await call_app(app, case, state)
             latencies.append(clock() - began)
 
-    started, cpu = time.perf_counter(), _cpu_s()
+    started, cpu = time.perf_counter(), own_cpu_seconds()
     await asyncio.gather(*(caller() for _ in range(case.connections)))
-    elapsed, used = time.perf_counter() - started, _cpu_s() - cpu
+    elapsed, used = time.perf_counter() - started, own_cpu_seconds() - cpu
     calls = len(latencies)
     cuts = statistics.quantiles(latencies, n=100) if calls > 1 else latencies * 99
     return AppResult(

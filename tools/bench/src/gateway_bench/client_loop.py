@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import tempfile
 import time
 from pathlib import Path
@@ -24,16 +23,12 @@ from gateway_providers import UpstreamRequest
 from gateway_proxy.upstream import PooledUpstream, SendOptions
 
 from gateway_bench.stack import PROXY_CORE, start_nginx
+from gateway_bench.sweep import own_cpu_seconds
 from gateway_bench.upstream import ensure_tools
 
 _BODY = orjson.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello."}]})
 _HEADERS = [("authorization", "Bearer sk-bench"), ("content-type", "application/json")]
 _OPTIONS = SendOptions(connect_s=10.0, read_s=280.0, buffered=True)
-
-
-def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 async def _measure(url: str, calls: int, concurrency: int) -> tuple[float, float]:
@@ -56,9 +51,9 @@ async def _measure(url: str, calls: int, concurrency: int) -> tuple[float, float
             left -= 1
             await call()
 
-    started, cpu = time.perf_counter(), _cpu_s()
+    started, cpu = time.perf_counter(), own_cpu_seconds()
     await asyncio.gather(*(caller() for _ in range(concurrency)))
-    elapsed, used = time.perf_counter() - started, _cpu_s() - cpu
+    elapsed, used = time.perf_counter() - started, own_cpu_seconds() - cpu
     await upstream.aclose()
     return calls / elapsed, used / calls * 1e6
 

@@ -11,6 +11,7 @@ request and how busy its core was (docs/performance.md, "Why the 50 ms upstream 
 from __future__ import annotations
 
 import os
+import resource
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,6 +31,12 @@ class SweepRow:
     proxy_p50_ms: float
     cpu_per_request_us: float
     cpu_busy: float  # share of one core the worker used
+
+
+def own_cpu_seconds() -> float:
+    """User plus system CPU time this process (all its threads) has used so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def cpu_seconds(pid: int) -> float:
