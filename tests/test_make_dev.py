@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import anthropic
 import openai
 import psutil
 import pytest
@@ -70,6 +71,18 @@ def _chat(env: dict[str, str]) -> str:
     return reply.choices[0].message.content or ""
 
 
+def _message(env: dict[str, str]) -> str:
+    """The same key and model through the Anthropic SDK (the proxy's Messages API)."""
+    with anthropic.Anthropic(
+        base_url=env["ANTHROPIC_BASE_URL"], api_key=env["ANTHROPIC_API_KEY"], max_retries=0
+    ) as client:
+        reply = client.messages.create(
+            model="demo", max_tokens=32, messages=[{"role": "user", "content": "hi from dev"}]
+        )
+    block = reply.content[0]
+    return block.text if block.type == "text" else ""
+
+
 def _requests_in_summary(env: dict[str, str], at_least: int, timeout: float = 5.0) -> int:
     admin = ControlClient(env["CONTROL_URL"], env["ADMIN_EMAIL"], env["ADMIN_PASSWORD"])
     try:
@@ -92,12 +105,15 @@ def test_make_dev_serves_the_printed_key_and_restarts_on_its_data(tmp_path: Path
         assert set(env) >= {
             "OPENAI_BASE_URL",
             "OPENAI_API_KEY",
+            "ANTHROPIC_BASE_URL",
+            "ANTHROPIC_API_KEY",
             "CONTROL_URL",
             "ADMIN_EMAIL",
             "ADMIN_PASSWORD",
         }
         assert _chat(env)
-        assert _requests_in_summary(env, at_least=1) >= 1
+        assert _message(env) == _chat(env)  # the fake echoes: the same answer through both APIs
+        assert _requests_in_summary(env, at_least=3) >= 3
     finally:
         leftovers = _stop(proc)
     assert leftovers == [], f"processes left behind after Ctrl-C: {leftovers}"

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import nats
 import openai
 import pytest
@@ -397,6 +398,10 @@ class Gateway:
     def client(self) -> openai.AsyncOpenAI:
         """An official SDK client for the proxy, without SDK retries so each error surfaces once."""
         return openai.AsyncOpenAI(base_url=f"{self.base_url}/v1", api_key=self.key, max_retries=0, timeout=30)
+
+    def anthropic_client(self) -> anthropic.AsyncAnthropic:
+        """An official Anthropic SDK client for the proxy's Messages API, without SDK retries."""
+        return anthropic.AsyncAnthropic(base_url=self.base_url, api_key=self.key, max_retries=0, timeout=30)
 
 
 @pytest.fixture(scope="session")

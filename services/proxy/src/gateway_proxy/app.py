@@ -1,6 +1,7 @@
 """`create_app()`: the proxy's ASGI application (Granian's factory target).
 
-Routes, the request-context middleware (request id, overhead header, metrics), OpenAI-shaped
+Routes (the OpenAI API's and the Anthropic Messages API's), the Messages API's response shapes
+on its paths, the request-context middleware (request id, overhead header, metrics), OpenAI-shaped
 error rendering for everything (including unknown URLs and methods), and the lifespan that
 owns the upstream pool, Redis, NATS, the snapshot follower, the key cache and the usage
 publisher. The routes without path parameters are served by `FastRoutes` ahead of Starlette's
@@ -30,10 +31,12 @@ from gateway_proxy.context import SCOPE_KEY, RequestContext, RequestContextMiddl
 from gateway_proxy.errors import GatewayError, MethodNotAllowed, NotFound
 from gateway_proxy.fast_routes import ExceptionHandler, FastRoutes
 from gateway_proxy.lifespan import make_lifespan
+from gateway_proxy.messages_api.shape import COUNT_TOKENS_PATH, MESSAGES_PATH, MessagesShape
 from gateway_proxy.metrics import ProxyMetrics
 from gateway_proxy.routes.chat import chat_completions
 from gateway_proxy.routes.endpoints import json_endpoint, transcription_endpoint
 from gateway_proxy.routes.health import healthz, metrics, readyz
+from gateway_proxy.routes.messages import count_tokens, create_message
 from gateway_proxy.routes.models import list_models, retrieve_model
 from gateway_proxy.settings import ProxySettings
 
@@ -53,6 +56,8 @@ def create_app(settings: ProxySettings | None = None) -> ASGIApp:
         Route("/v1/audio/speech", json_endpoint(Endpoint.AUDIO_SPEECH), methods=["POST"]),
         Route("/v1/audio/transcriptions", transcription_endpoint(), methods=["POST"]),
         Route("/v1/moderations", json_endpoint(Endpoint.MODERATIONS), methods=["POST"]),
+        Route(MESSAGES_PATH, create_message, methods=["POST"]),
+        Route(COUNT_TOKENS_PATH, count_tokens, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model_id:path}", retrieve_model, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
@@ -75,7 +80,8 @@ def create_app(settings: ProxySettings | None = None) -> ASGIApp:
         exception_handlers=dict(handlers),
         lifespan=make_lifespan(settings, proxy_metrics),
     )
-    app: ASGIApp = FastRoutes(fallback, routes, handlers, wrap=context)
+    # The Messages API's shapes on its own paths (a string check on every other request).
+    app: ASGIApp = MessagesShape(FastRoutes(fallback, routes, handlers, wrap=context))
     tracer = active_tracer("gateway_proxy")
     if tracer is not None:
         # Outermost, and only when tracing is on: the span covers the whole request.

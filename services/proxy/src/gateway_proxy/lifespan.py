@@ -197,6 +197,7 @@ def _build_state(settings: ProxySettings, metrics: ProxyMetrics, estimator: Toke
         tasks=BackgroundTasks(),
         guards=guards,
         router=router,
+        estimator=estimator,
     )
 
 

@@ -18,6 +18,7 @@ from gateway_proxy.router import Router
 from gateway_proxy.settings import ProxySettings
 from gateway_proxy.snapshot import ConfigHolder
 from gateway_proxy.tasks import BackgroundTasks
+from gateway_proxy.tokens import TokenEstimator
 from gateway_proxy.upstream import Upstream
 from gateway_proxy.usage_publisher import UsagePublisher
 
@@ -42,6 +43,7 @@ class ProxyState:
     tasks: BackgroundTasks
     guards: Guards
     router: Router
+    estimator: TokenEstimator
 
 
 def proxy_state(connection: HTTPConnection) -> ProxyState:

@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import anthropic
 import httpx
 import nats
 import openai
@@ -121,7 +122,7 @@ class Harness:
         self.revision = time.time_ns() // 1000
         self.process: ManagedProcess | None = None
         self.pricing = PRICING
-        self._clients: list[openai.AsyncOpenAI] = []
+        self._clients: list[openai.AsyncOpenAI | anthropic.AsyncAnthropic] = []
 
     # --- control's side -------------------------------------------------------------------
     def snapshot(self, models: tuple[FakeModel, ...] = STANDARD_MODELS) -> ConfigSnapshot:
@@ -281,6 +282,17 @@ class Harness:
         """An SDK client for the proxy (closed when the test ends)."""
         client = openai.AsyncOpenAI(
             base_url=f"{self.base_url}/v1",
+            api_key=key,
+            max_retries=0,
+            **options,  # type: ignore[arg-type]
+        )
+        self._clients.append(client)
+        return client
+
+    def anthropic_client(self, key: str, **options: object) -> anthropic.AsyncAnthropic:
+        """An Anthropic SDK client for the proxy's Messages API (closed when the test ends)."""
+        client = anthropic.AsyncAnthropic(
+            base_url=self.base_url,
             api_key=key,
             max_retries=0,
             **options,  # type: ignore[arg-type]

@@ -42,6 +42,9 @@ def write_env_file(path: Path, system: GatewaySystem, seed: DemoSeed) -> None:
     lines = {
         "OPENAI_BASE_URL": system.proxy_url,
         "OPENAI_API_KEY": seed.api_key,
+        # The Anthropic SDK reads these; its base URL is the proxy's root (it adds /v1/messages).
+        "ANTHROPIC_BASE_URL": system.proxy_url.removesuffix("/v1"),
+        "ANTHROPIC_API_KEY": seed.api_key,
         "CONTROL_URL": system.control_url,
         "ADMIN_EMAIL": system.secrets.admin_email,
         "ADMIN_PASSWORD": system.secrets.admin_password,

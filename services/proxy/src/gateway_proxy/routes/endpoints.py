@@ -33,7 +33,7 @@ def json_endpoint(endpoint: Endpoint) -> Handler:
         body = parse_json_object(await read_body(request, state.settings.max_body_bytes))
         return body, validator(body)
 
-    return _handler(endpoint, read)
+    return endpoint_handler(endpoint, read)
 
 
 async def _read_transcription(
@@ -46,10 +46,12 @@ async def _read_transcription(
 
 def transcription_endpoint() -> Handler:
     """POST /v1/audio/transcriptions: a multipart upload, forwarded as a multipart upload."""
-    return _handler(Endpoint.AUDIO_TRANSCRIPTIONS, _read_transcription)
+    return endpoint_handler(Endpoint.AUDIO_TRANSCRIPTIONS, _read_transcription)
 
 
-def _handler(endpoint: Endpoint, read: BodyReader) -> Handler:
+def endpoint_handler(endpoint: Endpoint, read: BodyReader) -> Handler:
+    """The handler serving `endpoint` for bodies `read` gives: keys, guards, routing, forwarding."""
+
     async def handle(request: Request) -> Response:
         state = proxy_state(request)
         context = request_context(request.scope)
