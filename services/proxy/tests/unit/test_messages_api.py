@@ -211,7 +211,7 @@ def test_finish_reasons_map_to_stop_reasons(finish: str, stop: str) -> None:
 
 
 def test_missing_usage_is_zero_not_an_error() -> None:
-    assert message_usage(None) == {
+    assert message_usage({}) == {
         "input_tokens": 0,
         "output_tokens": 0,
         "cache_creation_input_tokens": 0,

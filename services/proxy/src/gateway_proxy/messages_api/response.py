@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from typing import Final
 
 import orjson
+from gateway_providers import Usage
+from gateway_providers.usage import usage_from_payload
 
 Json = dict[str, object]
 
@@ -50,17 +52,18 @@ def stop_reason(finish_reason: object) -> str | None:
     return STOP_REASONS.get(finish_reason, "end_turn") if isinstance(finish_reason, str) else "end_turn"
 
 
-def message_usage(usage: object) -> Json:
-    """A Messages `usage` object for a chat `usage` object (zeros when there is none)."""
-    if not isinstance(usage, Mapping):
-        usage = {}
-    details = usage.get("prompt_tokens_details")
-    details = details if isinstance(details, Mapping) else {}
-    cached = _count(details.get("cached_tokens"))
-    written = _count(details.get("cache_write_tokens")) or _count(usage.get("cache_creation_input_tokens"))
+def message_usage(payload: Mapping[str, object]) -> Json:
+    """A Messages `usage` object for the chat `usage` in `payload` (zeros when there is none).
+
+    The counts are read by `usage_from_payload`, as the proxy's metering reads them; the cache
+    writes, which it does not read, from the Anthropic and Bedrock adapters' extra fields.
+    """
+    usage = usage_from_payload(payload) or Usage()
+    written = _cache_writes(payload.get("usage"))
+    cached = usage.cached_prompt_tokens
     return {
-        "input_tokens": max(0, _count(usage.get("prompt_tokens")) - cached - written),
-        "output_tokens": _count(usage.get("completion_tokens")),
+        "input_tokens": max(0, usage.prompt_tokens - cached - written),
+        "output_tokens": usage.completion_tokens,
         "cache_creation_input_tokens": written,
         "cache_read_input_tokens": cached,
     }
@@ -90,7 +93,7 @@ def message_from_completion(completion: Mapping[str, object]) -> Json:
         "content": content,
         "stop_reason": stop_reason(choice.get("finish_reason")) or "end_turn",
         "stop_sequence": None,
-        "usage": message_usage(completion.get("usage")),
+        "usage": message_usage(completion),
     }
 
 
@@ -150,5 +153,11 @@ def _arguments(call: object) -> str:
     return arguments if isinstance(arguments, str) else ""
 
 
-def _count(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+def _cache_writes(usage: object) -> int:
+    if not isinstance(usage, Mapping):
+        return 0
+    details = usage.get("prompt_tokens_details")
+    written = details.get("cache_write_tokens") if isinstance(details, Mapping) else None
+    if written is None:
+        written = usage.get("cache_creation_input_tokens")
+    return written if isinstance(written, int) and not isinstance(written, bool) and written > 0 else 0

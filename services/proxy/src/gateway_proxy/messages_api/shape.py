@@ -28,7 +28,7 @@ COUNT_TOKENS_PATH: Final = "/v1/messages/count_tokens"
 _PREFIX: Final = MESSAGES_PATH + "/"
 
 
-def is_messages_path(path: str) -> bool:
+def _is_messages_path(path: str) -> bool:
     """True for `/v1/messages` and every path under it."""
     return path == MESSAGES_PATH or path.startswith(_PREFIX)
 
@@ -40,7 +40,7 @@ class MessagesShape:
         self._app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_messages_path(scope["path"]):
+        if scope["type"] != "http" or not _is_messages_path(scope["path"]):
             await self._app(scope, receive, send)
             return
         translator = _Translator(send, completions=scope["path"] == MESSAGES_PATH)

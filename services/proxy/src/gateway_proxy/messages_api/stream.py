@@ -48,12 +48,7 @@ class MessagesStream:
         self._blocks = 0
         self._tool_blocks: dict[int, int] = {}  # the chunk's tool call index -> block index
         self._stop_reason: str | None = None
-        self._usage: object = None
-
-    @property
-    def ended(self) -> bool:
-        """True once the stream ended with `message_stop` or an `error` event."""
-        return self._ended
+        self._usage_chunk: Mapping[str, object] = {}  # the chunk that carried the usage, if any
 
     def feed(self, data: bytes) -> bytes:
         """The Messages events for the chat events `data` completes (bytes may split anywhere)."""
@@ -91,7 +86,7 @@ class MessagesStream:
             self._started = True
             out.append(self._message_start(chunk))
         if chunk.get("usage") is not None:
-            self._usage = chunk["usage"]
+            self._usage_chunk = chunk
         choices = chunk.get("choices")
         choice = choices[0] if isinstance(choices, list) and choices else None
         if isinstance(choice, Mapping):
@@ -112,7 +107,7 @@ class MessagesStream:
             "content": [],
             "stop_reason": None,
             "stop_sequence": None,
-            "usage": message_usage(None),
+            "usage": message_usage({}),
         }
         return sse("message_start", {"type": "message_start", "message": message})
 
@@ -170,7 +165,7 @@ class MessagesStream:
         out = [] if self._started else [self._message_start({})]
         out.append(self._close_block())
         delta = {"stop_reason": self._stop_reason or "end_turn", "stop_sequence": None}
-        usage = message_usage(self._usage)
+        usage = message_usage(self._usage_chunk)
         out.append(sse("message_delta", {"type": "message_delta", "delta": delta, "usage": usage}))
         out.append(sse("message_stop", {"type": "message_stop"}))
         return b"".join(out)

@@ -12,6 +12,7 @@ from gateway_providers import Endpoint
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway_proxy.auth import Principal
 from gateway_proxy.body import ClientRequest, parse_json_object, read_body
 from gateway_proxy.catalog import resolve_model
 from gateway_proxy.context import request_context
@@ -49,6 +50,12 @@ def transcription_endpoint() -> Handler:
     return endpoint_handler(Endpoint.AUDIO_TRANSCRIPTIONS, _read_transcription)
 
 
+def require_endpoint(principal: Principal, endpoint: Endpoint, path: str) -> None:
+    """403 `endpoint_not_allowed` unless the key may call `endpoint` (named by its `path`)."""
+    if not principal.may_call(endpoint):
+        raise PermissionDenied(f"This API key may not call {path}.", code="endpoint_not_allowed")
+
+
 def endpoint_handler(endpoint: Endpoint, read: BodyReader) -> Handler:
     """The handler serving `endpoint` for bodies `read` gives: keys, guards, routing, forwarding."""
 
@@ -56,10 +63,7 @@ def endpoint_handler(endpoint: Endpoint, read: BodyReader) -> Handler:
         state = proxy_state(request)
         context = request_context(request.scope)
         principal = await state.authenticator.authenticate(request.headers)
-        if not principal.may_call(endpoint):
-            raise PermissionDenied(
-                f"This API key may not call {request.url.path}.", code="endpoint_not_allowed"
-            )
+        require_endpoint(principal, endpoint, request.url.path)
         body, client = await read(request, state)
         config = state.config.require()
         model = resolve_model(config, principal, client.model)

@@ -19,15 +19,13 @@ from starlette.responses import Response
 
 from gateway_proxy.body import ClientRequest, parse_json_object, read_body, validate_chat
 from gateway_proxy.catalog import resolve_model
-from gateway_proxy.errors import PermissionDenied
 from gateway_proxy.messages_api.request import chat_request
-from gateway_proxy.routes.endpoints import endpoint_handler
+from gateway_proxy.routes.endpoints import endpoint_handler, require_endpoint
 from gateway_proxy.state import ProxyState, proxy_state
 
 
 async def _read_messages(request: Request, state: ProxyState) -> tuple[dict[str, object], ClientRequest]:
-    body = parse_json_object(await read_body(request, state.settings.max_body_bytes))
-    chat = chat_request(body)
+    chat = chat_request(parse_json_object(await read_body(request, state.settings.max_body_bytes)))
     return chat, validate_chat(chat)
 
 
@@ -38,11 +36,9 @@ async def count_tokens(request: Request) -> Response:
     """`{"input_tokens": n}` for a Messages body, counted by the gateway for a model the key may use."""
     state = proxy_state(request)
     principal = await state.authenticator.authenticate(request.headers)
-    if not principal.may_call(Endpoint.CHAT_COMPLETIONS):
-        raise PermissionDenied(f"This API key may not call {request.url.path}.", code="endpoint_not_allowed")
-    chat = chat_request(
-        parse_json_object(await read_body(request, state.settings.max_body_bytes)), needs_max_tokens=False
-    )
+    require_endpoint(principal, Endpoint.CHAT_COMPLETIONS, request.url.path)
+    body = parse_json_object(await read_body(request, state.settings.max_body_bytes))
+    chat = chat_request(body, needs_max_tokens=False)
     resolve_model(state.config.require(), principal, str(chat["model"]))
     await state.estimator.ready()
     tokens = state.estimator.prompt_tokens(chat)
